@@ -1,0 +1,31 @@
+"""Errors a user sees as one line: what is wrong, where, and how to fix it."""
+
+from __future__ import annotations
+
+
+class CmlError(Exception):
+    """A failure the user can act on; printed as a single line, never as a traceback."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(CmlError):
+    """A bad input value: names the input, the problem and the fix."""
+
+    def __init__(self, input_name: str, problem: str, fix: str, **where: object) -> None:
+        self.input_name = input_name
+        text = f"input '{input_name}': {problem}"
+        if fix:
+            text += f" ({fix})"
+        super().__init__(text, **where)  # type: ignore[arg-type]
+
+
+class PublishError(CmlError):
+    """Publishing to the forge failed for good; the report is still on disk and in the summary."""
