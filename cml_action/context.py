@@ -1,0 +1,94 @@
+"""Where we run: which forge, which repository and commit, which PR/MR, what to compare against.
+
+`detect()` picks the CI from the environment and delegates to `context_github` / `context_gitlab`; with no CI
+env the local context is used (compare the working tree with HEAD, like DVC).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cml_action import gitrepo
+from cml_action.errors import CmlError
+
+ForgeName = Literal["local", "github", "gitlab"]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    forge: ForgeName
+    workspace: Path
+    head_sha: str  # the commit reported on (the working tree is "current")
+    event: str = "local"  # push, pull_request, merge_request_event, ...
+    repo: str = ""  # owner/name (GitHub) or group/project path (GitLab)
+    project_id: str = ""  # GitLab CI_PROJECT_ID
+    api_url: str = ""
+    server_url: str = ""
+    token: str = field(default="", repr=False)
+    token_source: str = ""  # which variable held the token (for error messages)
+    pr_number: int | None = None  # PR (GitHub) or MR IID (GitLab) from the event
+    baseline_candidates: tuple[str, ...] = ()  # refs/shas to try for baseline 'auto', best first
+    merge_base_of: tuple[str, str] | None = None  # (base sha, head sha): baseline is their merge-base
+    is_fork: bool = False  # PR from a fork: the token is read-only
+    run_url: str = ""
+    workflow: str = "cml"
+    job: str = "report"
+    run_id: str = ""
+    job_url: str = ""
+    shallow_depth_hint: int = 0  # how deep CI cloned (1 on GitHub, 20 on GitLab); 0 unknown
+
+    def key(self, template: str) -> str:
+        """Expand the sticky-report key placeholders."""
+        return (
+            template.replace("{workflow}", self.workflow)
+            .replace("{job}", self.job)
+            .replace("{run}", self.run_id)
+        )
+
+
+def detect_forge(env: Mapping[str, str], requested: str = "auto") -> ForgeName:
+    if requested in ("local", "github", "gitlab"):
+        return requested  # type: ignore[return-value]
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    return "local"
+
+
+def workspace_from_env(env: Mapping[str, str]) -> Path:
+    for name in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR"):
+        if env.get(name):
+            return Path(env[name])
+    return Path(os.getcwd())
+
+
+def detect(
+    env: Mapping[str, str], *, requested_forge: str = "auto", head_sha: str = "", token: str = ""
+) -> RunContext:
+    forge = detect_forge(env, requested_forge)
+    workspace = workspace_from_env(env).resolve()
+    if forge == "github":
+        from cml_action.context_github import github_context
+
+        return github_context(env, workspace, head_sha=head_sha, token=token)
+    if forge == "gitlab":
+        from cml_action.context_gitlab import gitlab_context
+
+        return gitlab_context(env, workspace, head_sha=head_sha, token=token)
+    return local_context(workspace, head_sha=head_sha)
+
+
+def local_context(workspace: Path, *, head_sha: str = "") -> RunContext:
+    if not gitrepo.is_git_repo(workspace):
+        raise CmlError(
+            f"{workspace} is not a git repository (run inside a git checkout, or 'git init' first)"
+        )
+    sha = head_sha or gitrepo.rev_parse(workspace, "HEAD") or ""
+    if not sha:
+        raise CmlError("the repository has no commits yet (commit once so there is a baseline)")
+    return RunContext(forge="local", workspace=workspace, head_sha=sha, baseline_candidates=("HEAD",))

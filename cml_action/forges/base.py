@@ -1,0 +1,91 @@
+"""The small protocol every forge implements, and the values that cross it.
+
+The pipeline hands a forge finished markdown and prepared image files; a forge never parses inputs and never
+builds report text (it only knows its own size limits and link forms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+Conclusion = Literal["success", "failure", "neutral"]
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An image ready to publish: validated, downscaled and optimised by images.py."""
+
+    path: Path  # the prepared file on disk (not the user's original)
+    sha256: str  # content hash of the prepared bytes; names the published object
+    ext: str  # "png", "jpg", "gif", "webp", "svg"
+    alt: str  # alt text (file stem)
+    width: int
+    height: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.sha256}.{self.ext}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a comment goes. kind 'auto' lets the forge decide (PR/MR of the commit, else the commit)."""
+
+    kind: Literal["auto", "pr", "commit", "issue"]
+    number: int | None = None  # pr/N, issue/N
+    sha: str | None = None  # commit/SHA
+
+
+@dataclass(frozen=True)
+class CommentRequest:
+    body: str  # complete markdown, already fitted to `limits.comment`, marker included
+    marker: str  # the hidden marker line that identifies this report (sticky key)
+    target: Target
+    mode: Literal["update", "create", "recreate"]
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    title: str  # check-run name / commit-status name
+    summary: str  # markdown, already fitted to `limits.check`
+    conclusion: Conclusion
+    head_sha: str
+    images: Sequence[tuple[str, str]] = ()  # (alt, url) pairs for GitHub's output.images
+    external_id: str = ""  # the report key, so a rerun can find its check
+
+
+@dataclass(frozen=True)
+class Published:
+    url: str
+    id: str = ""
+    where: str = ""  # human description, e.g. "PR #12" or "commit abc1234"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Body sizes the forge's API accepts; `unit` says how the API counts."""
+
+    comment: int
+    check: int
+    unit: Literal["chars", "bytes"] = "chars"
+    check_unit: Literal["chars", "bytes"] = "chars"
+
+
+class Forge(Protocol):
+    name: str
+    limits: Limits
+
+    def preflight(self, *, wants_comment: bool, wants_check: bool, wants_images: bool) -> None:
+        """Raise CmlError before anything is published when the token cannot do what was asked."""
+
+    def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
+        """Publish images (deduplicated); returns sha256 -> URL usable in markdown."""
+
+    def post_comment(self, request: CommentRequest) -> Published:
+        """Create, update or recreate the keyed report comment."""
+
+    def post_check(self, request: CheckRequest) -> Published:
+        """Create the check run (GitHub) or commit status (GitLab)."""
