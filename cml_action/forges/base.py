@@ -89,3 +89,17 @@ class Forge(Protocol):
 
     def post_check(self, request: CheckRequest) -> Published:
         """Create the check run (GitHub) or commit status (GitLab)."""
+
+
+@dataclass(frozen=True)
+class ForgeOptions:
+    """Forge settings the pipeline derives from inputs (a forge never reads inputs itself)."""
+
+    assets_branch: str = "cml-assets"
+    output_dir: Path = Path("cml-report")  # local forge
+    title: str = "CML Report"
+    # GitHub asks integrators to leave >= 1 s between content-creating requests; tests set 0.
+    write_interval: float = 1.0
+    timeout: float = 30.0  # per request
+    max_attempts: int = 5  # per request, for retryable failures
+    max_backoff: float = 60.0  # cap on any single wait (retry-after included)
