@@ -29,3 +29,7 @@ class InputError(CmlError):
 
 class PublishError(CmlError):
     """Publishing to the forge failed for good; the report is still on disk and in the summary."""
+
+
+class ReadOnlyToken(CmlError):
+    """The token cannot write (a fork PR): publishing is skipped, the summary and report file still happen."""

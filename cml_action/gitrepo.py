@@ -73,9 +73,10 @@ def top_level(workspace: Path) -> Path:
 
 
 def show_file(workspace: Path, ref: str, relpath: str) -> bytes | None:
-    """Bytes of `relpath` (relative to the repo top) at `ref`, or None when the file is absent there."""
+    """Bytes of `relpath` (relative to the workspace) at `ref`, or None when the file is absent there."""
+    # "./" makes the path relative to -C's directory, so a workspace below the repo top works too.
     done = subprocess.run(
-        ["git", "-C", str(workspace), "cat-file", "blob", f"{ref}:{relpath}"],
+        ["git", "-C", str(workspace), "cat-file", "blob", f"{ref}:./{relpath}"],
         capture_output=True,
         env=_env(),
         check=False,

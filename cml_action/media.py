@@ -1,0 +1,102 @@
+"""Gather every image a report needs: the `images` input, local and data: images referenced inside the report
+markdown, and rendered plots. Each becomes a PreparedImage (validated, downscaled, optimised, hashed)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from cml_action import workspace
+from cml_action.errors import CmlError
+from cml_action.forges.base import PreparedImage
+
+
+@dataclass
+class MediaSet:
+    """Prepared images by purpose; `by_target[(doc_index, target)]` maps a markdown reference to its image."""
+
+    inputs: list[PreparedImage] = field(default_factory=list)
+    plots: list[PreparedImage] = field(default_factory=list)
+    by_target: dict[tuple[int, str], PreparedImage] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def all(self) -> list[PreparedImage]:
+        unique: dict[str, PreparedImage] = {}
+        for image in [*self.inputs, *self.by_target.values(), *self.plots]:
+            unique.setdefault(image.sha256, image)
+        return list(unique.values())
+
+
+def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir: Path) -> list[PreparedImage]:
+    paths = workspace.resolve_paths(ws, patterns, "images")
+    return [prepare_as_input(path, max_width, out_dir, "images") for path in paths]
+
+
+def prepare_as_input(path: Path, max_width: int, out_dir: Path, input_name: str) -> PreparedImage:
+    """Prepare an image named by an input; a bad image fails the run naming that input."""
+    from cml_action.images import prepare_image
+
+    try:
+        return prepare_image(path, max_width=max_width, out_dir=out_dir)
+    except CmlError as exc:
+        raise CmlError(f"input '{input_name}': {exc}", file=exc.file, line=exc.line) from None
+
+
+def _decode_data_uri(target: str) -> bytes | None:
+    header, _, payload = target.partition(",")
+    if ";base64" not in header:
+        return unquote(payload).encode()
+    try:
+        return base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def prepare_referenced(ws: Path, doc_index: int, doc_path: Path, markdown: str, media: MediaSet, *,
+                       max_width: int, out_dir: Path) -> None:  # fmt: skip
+    """Prepare the local and data: images a report file references; missing ones become warnings."""
+    from cml_action.images import prepare_image, prepare_image_bytes
+    from cml_action.report.mdimages import find_image_refs
+
+    shown_doc = workspace.relative_to_repo(ws, doc_path)
+    for ref in find_image_refs(markdown):
+        if ref.kind == "remote" or (doc_index, ref.target) in media.by_target:
+            continue
+        try:
+            if ref.kind == "data":
+                data = _decode_data_uri(ref.target)
+                if data is None:
+                    media.warnings.append(f"{shown_doc}: an embedded data: image is not valid base64; left as is")
+                    continue
+                image = prepare_image_bytes(data, name_hint=f"{doc_path.stem}-embedded", max_width=max_width,
+                                            out_dir=out_dir)  # fmt: skip
+            else:
+                path = _local_path(ws, doc_path, ref.target)
+                if path is None:
+                    media.warnings.append(f"{shown_doc}: image '{ref.target}' was not found; its link is left as is")
+                    continue
+                image = prepare_image(path, max_width=max_width, out_dir=out_dir)
+        except CmlError as exc:
+            media.warnings.append(f"{shown_doc}: image '{_short(ref.target)}' skipped: {exc}")
+            continue
+        media.by_target[(doc_index, ref.target)] = image
+
+
+def _short(target: str) -> str:
+    return target if len(target) <= 60 else target[:40] + "…"
+
+
+def _local_path(ws: Path, doc_path: Path, target: str) -> Path | None:
+    clean = unquote(target.split("#", 1)[0].split("?", 1)[0])
+    if clean.startswith("file://"):
+        clean = clean[len("file://") :]
+    candidate = Path(clean)
+    if not candidate.is_absolute():
+        candidate = doc_path.parent / candidate
+    if not candidate.is_file() or not workspace.inside(ws, candidate):
+        # Outside the workspace (or a symlink out of it) is treated as missing: never read, never published.
+        return None
+    return candidate

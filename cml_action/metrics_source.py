@@ -1,0 +1,91 @@
+"""Read metric files at both sides: the working tree (current) and the baseline commit.
+
+Git-tracked files are read with `git cat-file` at the baseline; files that are DVC outputs (not in git) are
+diffed by DVC itself. The report core gets plain text and returns flat metric dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cml_action import gitrepo, workspace
+from cml_action.errors import CmlError
+
+FlatMetrics = Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class MetricsSides:
+    baseline: dict[str, FlatMetrics | None] = field(default_factory=dict)
+    current: dict[str, FlatMetrics | None] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def metric_patterns(ws: Path, requested: Sequence[str]) -> tuple[tuple[str, ...], bool]:
+    """The metric paths to read and whether they came from dvc.yaml (`auto`)."""
+    if tuple(requested) != ("auto",):
+        return tuple(requested), False
+    if not (ws / "dvc.yaml").is_file():
+        return (), True
+    from cml_action.dvc.project import declared_metrics
+
+    return tuple(declared_metrics(ws)), True
+
+
+def _read_baseline(ws: Path, baseline_sha: str, rel: str) -> tuple[FlatMetrics | None, str]:
+    from cml_action.report.readers import read_metrics
+
+    data = gitrepo.show_file(ws, baseline_sha, rel)
+    if data is None:
+        return None, ""
+    try:
+        return read_metrics(rel, data.decode("utf-8-sig")), ""
+    except (CmlError, UnicodeDecodeError) as exc:
+        # A broken baseline must not block the current report: show the current values, say why.
+        return None, f"baseline {baseline_sha[:7]} of {rel}: {exc}"
+
+
+def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None) -> MetricsSides:
+    from cml_action.report.readers import read_metrics
+
+    patterns, from_dvc_yaml = metric_patterns(ws, requested)
+    sides = MetricsSides()
+    warnings: list[str] = []
+    dvc_outputs: list[str] = []
+    if from_dvc_yaml:
+        existing = tuple(p for p in patterns if (ws / p).exists())
+        paths = workspace.resolve_paths(ws, existing, "metrics") if existing else ()
+        dvc_outputs = [p for p in patterns if _is_dvc_output(ws, p)]
+    else:
+        paths = workspace.resolve_paths(ws, patterns, "metrics")
+    for path in paths:
+        rel = workspace.relative_to_repo(ws, path)
+        if rel in dvc_outputs:
+            continue
+        sides.current[rel] = read_metrics(rel, workspace.read_text(path, "metrics", ws))
+        if baseline_sha:
+            sides.baseline[rel], warning = _read_baseline(ws, baseline_sha, rel)
+            if warning:
+                warnings.append(warning)
+        else:
+            sides.baseline[rel] = None
+    if dvc_outputs:
+        warnings += _add_dvc_metrics(ws, dvc_outputs, baseline_sha, sides)
+    return MetricsSides(sides.baseline, sides.current, tuple(warnings))
+
+
+def _is_dvc_output(ws: Path, rel: str) -> bool:
+    from cml_action.dvc.project import is_dvc_output
+
+    return bool(is_dvc_output(ws, rel))
+
+
+def _add_dvc_metrics(ws: Path, paths: list[str], baseline_sha: str | None, sides: MetricsSides) -> list[str]:
+    from cml_action.dvc.metrics import dvc_metrics
+
+    result = dvc_metrics(ws, baseline_sha or "HEAD", paths)
+    sides.baseline.update(result.baseline)
+    sides.current.update(result.current)
+    return list(result.warnings)
