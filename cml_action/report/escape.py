@@ -1,0 +1,100 @@
+"""Make untrusted text (metric names, values, file names) render as plain text.
+
+A pull request from a fork controls the metrics files, so every name and value that reaches a markdown table, a
+list item or a log line goes through here first.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Single characters that would change the structure or meaning of GitHub/GitLab markdown.
+# - `\` first-class: a trailing backslash would otherwise escape the cell's closing pipe.
+# - `|` splits table cells; `\|` is GFM's documented escape (works even inside code spans).
+# - `<>&` would start HTML or entities; `` ` `` starts code spans; `*[]~` emphasis, links and strikethrough.
+# - `@` is followed by a zero-width space so `@user` / `@org/team` never notifies anyone.
+_CHAR_ESCAPES: dict[int, str] = {
+    ord("\\"): "\\\\",
+    ord("|"): "\\|",
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+    ord("`"): "&#96;",
+    ord("*"): "\\*",
+    ord("["): "\\[",
+    ord("]"): "\\]",
+    ord("~"): "\\~",
+    ord("@"): "@&#8203;",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+# Other control characters and invisible bidi overrides ("trojan source") are shown as visible escapes.
+for _code in [*range(0x00, 0x20), 0x7F, 0x85, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]:
+    _CHAR_ESCAPES.setdefault(_code, f"\\u{_code:04x}")
+_CELL_TABLE = str.maketrans(_CHAR_ESCAPES)
+
+# `_` only emphasises at a word edge (GFM ignores intraword underscores), so `train_loss` stays readable.
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# `#123` (also `owner/repo#123`) creates a cross-reference in that issue's timeline.
+_ISSUE_REF = re.compile(r"#(?=\d)")
+_NEEDS_WORK = re.compile(r"[^A-Za-z0-9.,:;/+=%' -]|::")
+
+
+def escape_markdown(text: str) -> str:
+    """Escape `text` so it renders literally in a GitHub table cell, list item or paragraph, on one line."""
+    if not _NEEDS_WORK.search(text):
+        return text
+    escaped = text.translate(_CELL_TABLE)
+    if "_" in escaped:
+        escaped = _EDGE_UNDERSCORE.sub(r"\\_", escaped)
+    if "#" in escaped:
+        escaped = _ISSUE_REF.sub("#&#8203;", escaped)
+    # `::set-output` style workflow commands only act at a log line start, but a rendered report is also
+    # printed to the job log by some users; `&#58;` renders as ':' and is never a command.
+    return escaped.replace("::", ":&#58;")
+
+
+def escape_cell(text: str) -> str:
+    """A table cell: escaped and stripped like tabulate strips cells in `dvc metrics diff --md`."""
+    return escape_markdown(text.strip())
+
+
+def code_span(text: str) -> str:
+    """Inline code for trusted-ish short strings (SHAs, rule text): backticks cannot be escaped inside a code
+    span, so a text containing them is escaped as plain text instead."""
+    single_line = " ".join(text.split())
+    if "`" in single_line or not single_line:
+        return escape_markdown(single_line)
+    return f"`{single_line}`"
+
+
+_WORKFLOW_COMMAND = re.compile(r"^(\s*)::", re.MULTILINE)
+
+
+def neutralize_workflow_commands(text: str) -> str:
+    """Text about to be printed to a CI log: a line starting with `::` (GitHub workflow command such as
+    `::add-mask::` or `::stop-commands::`) gets a zero-width space so the runner ignores it."""
+    return _WORKFLOW_COMMAND.sub("\\1:\u200b:", text)
+
+
+def for_log(text: str) -> str:
+    """A short untrusted string (a file name) inside a one-line message: no newlines, no command prefix."""
+    return neutralize_workflow_commands(text.translate(_CONTROL_ONLY))
+
+
+_CONTROL_ONLY = str.maketrans({code: f"\\u{code:04x}" for code in [*range(0x00, 0x20), 0x7F, 0x85, 0x2028, 0x2029]})
+
+
+def display_width(text: str) -> int:
+    """Terminal-style width (wide East Asian characters and emoji count 2, combining marks 0), used to pad
+    columns the way tabulate (with wcwidth) pads `dvc metrics diff --md`."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width

@@ -1,0 +1,188 @@
+"""GitHub Actions workflow I/O: step outputs, job summary, annotations, log groups, masking, untrusted echo.
+
+Formats follow GitHub's "Workflow commands for GitHub Actions" page and @actions/core:
+- `GITHUB_OUTPUT` takes `name<<DELIMITER\\nvalue\\nDELIMITER` blocks; a random delimiter keeps any value safe.
+- The job summary (`GITHUB_STEP_SUMMARY`) is limited to 1 MiB per step.
+- Command data escapes `%`, CR, LF; command properties also escape `:` and `,`.
+- `::stop-commands::TOKEN` ... `::TOKEN::` stops the runner from acting on anything printed in between.
+
+Off GitHub (`GITHUB_ACTIONS` != "true") everything is a no-op or plain text.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub: "job summaries are limited to 1 MiB per step"
+SUMMARY_TRUNCATED_NOTE = (
+    "\n\n> **Note:** the report was cut to fit GitHub's 1 MiB job-summary limit; "
+    "the full report is in the `report-file` output.\n"
+)
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def _out(stream: TextIO | None) -> TextIO:
+    return sys.stdout if stream is None else stream
+
+
+def on_github(env: Mapping[str, str] | None = None) -> bool:
+    return _env(env).get("GITHUB_ACTIONS") == "true"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _delimiter(value: str) -> str:
+    while True:
+        candidate = f"ghadelimiter_{secrets.token_hex(16)}"
+        if candidate not in value:
+            return candidate
+
+
+def set_output(name: str, value: str, env: Mapping[str, str] | None = None) -> bool:
+    """Append a step output (multi-line safe). Returns False when there is no GITHUB_OUTPUT to write."""
+    variables = _env(env)
+    target = variables.get("GITHUB_OUTPUT", "")
+    if not on_github(variables) or not target:
+        return False
+    delimiter = _delimiter(value)
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return True
+
+
+def fit_summary(markdown: str, budget: int) -> str:
+    """`markdown` if it fits in `budget` UTF-8 bytes, else cut at a line boundary and followed by a note."""
+    if len(markdown.encode("utf-8")) <= budget:
+        return markdown
+    room = budget - len(SUMMARY_TRUNCATED_NOTE.encode("utf-8"))
+    if room <= 0:
+        return ""
+    head = markdown.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    cut = head.rfind("\n")
+    return (head[:cut] if cut > 0 else "") + SUMMARY_TRUNCATED_NOTE
+
+
+def write_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
+    """Append the report to the job summary within GitHub's 1 MiB; False when there is no summary file."""
+    variables = _env(env)
+    target = variables.get("GITHUB_STEP_SUMMARY", "")
+    if not on_github(variables) or not target:
+        return False
+    path = Path(target)
+    used = path.stat().st_size if path.exists() else 0
+    text = fit_summary(markdown if markdown.endswith("\n") else markdown + "\n", SUMMARY_LIMIT_BYTES - used)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+    return True
+
+
+def _annotate(
+    level: str,
+    message: str,
+    file: str | None,
+    line: int | None,
+    title: str | None,
+    env: Mapping[str, str] | None,
+    stream: TextIO | None,
+) -> None:
+    out = _out(stream)
+    if not on_github(env):
+        where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+        print(f"{level}: {where}{message}", file=out, flush=True)
+        return
+    props = [f"{key}={escape_property(str(value))}" for key, value in (("file", file), ("line", line), ("title", title))]
+    given = [prop for prop, value in zip(props, (file, line, title), strict=True) if value]
+    joined = (" " + ",".join(given)) if given else ""
+    print(f"::{level}{joined}::{escape_data(message)}", file=out, flush=True)
+
+
+def error(
+    message: str,
+    file: str | None = None,
+    line: int | None = None,
+    title: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    _annotate("error", message, file, line, title, env, stream)
+
+
+def warning(
+    message: str,
+    file: str | None = None,
+    line: int | None = None,
+    title: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    _annotate("warning", message, file, line, title, env, stream)
+
+
+def notice(
+    message: str,
+    file: str | None = None,
+    line: int | None = None,
+    title: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    _annotate("notice", message, file, line, title, env, stream)
+
+
+@contextmanager
+def group(name: str, *, env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> Iterator[None]:
+    """A collapsible log group ending with the step's duration (silent off GitHub)."""
+    active = on_github(env)
+    out = _out(stream)
+    if active:
+        print(f"::group::{escape_data(name)}", file=out, flush=True)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        if active:
+            print(f"{escape_data(name)}: {time.monotonic() - started:.2f} s", file=out)
+            print("::endgroup::", file=out, flush=True)
+
+
+def mask(value: str, *, env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> None:
+    """Ask the runner to mask a derived secret in the log (each line of a multi-line value)."""
+    if not on_github(env):
+        return
+    out = _out(stream)
+    for part in value.splitlines() or [value]:
+        if part.strip():
+            print(f"::add-mask::{escape_data(part)}", file=out, flush=True)
+
+
+def echo_untrusted(text: str, *, env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> None:
+    """Print user-derived text so that lines like `::set-output` in it cannot act as workflow commands."""
+    out = _out(stream)
+    if not on_github(env):
+        print(text, file=out, flush=True)
+        return
+    token = secrets.token_hex(16)
+    while token in text:  # the text would otherwise be able to end the pause itself
+        token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}", file=out)
+    print(text, file=out)
+    print(f"::{token}::", file=out, flush=True)
