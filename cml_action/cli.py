@@ -14,18 +14,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cml_action import __version__, workflow
+from cml_action.redact import add_secret, redact
 from cml_action.errors import CmlError
 
 EXIT_ERROR = 1
 EXIT_INTERNAL = 2
 
 
+TOKEN_VARIABLES = ("INPUT_TOKEN", "GITHUB_TOKEN", "CML_TOKEN", "REPO_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN")
+
+
 def guarded(run: Callable[[], int]) -> int:
     """Run a command, turning every failure into one clear line and an exit code."""
+    for name in TOKEN_VARIABLES:
+        add_secret(os.environ.get(name, ""))
     try:
         return run()
     except CmlError as exc:
-        workflow.error(exc.message, file=exc.file, line=exc.line)
+        workflow.error(redact(exc.message), file=exc.file, line=exc.line)
         return EXIT_ERROR
     except KeyboardInterrupt:
         workflow.error("interrupted")
@@ -33,7 +39,7 @@ def guarded(run: Callable[[], int]) -> int:
     except Exception as exc:  # noqa: BLE001 - the user must get one line, not a traceback
         if os.environ.get("CML_DEBUG"):
             raise
-        workflow.error(f"internal error: {type(exc).__name__}: {workflow.redact(str(exc))} (set CML_DEBUG=1 for details)")
+        workflow.error(f"internal error: {type(exc).__name__}: {redact(str(exc))} (set CML_DEBUG=1 for details)")
         return EXIT_INTERNAL
 
 
@@ -46,10 +52,11 @@ def report_command(flags: dict[str, str], env: dict[str, str] | None = None) -> 
     settings = parse_settings(environ, flags)
     if settings.token:
         workflow.mask(settings.token)
+        add_secret(settings.token)
     ctx = detect(environ, requested_forge=settings.forge, head_sha=settings.head_sha, token=settings.token)
     if ctx.token:
         workflow.mask(ctx.token)
-        workflow.add_redaction(ctx.token)
+        add_secret(ctx.token)
     outcome = run(settings, ctx)
     print(f"Report file: {outcome.report_file}")
     return outcome.exit_code

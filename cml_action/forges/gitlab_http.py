@@ -1,0 +1,153 @@
+"""The python-gitlab client and the one retry policy every GitLab request goes through.
+
+python-gitlab can retry by itself, but it re-sends a POST whose response was lost, which duplicates a note. So its
+own retries are switched off and `Retrier` decides: 429/502/503/504 and connection failures are retried with capped
+backoff (`retry-after` honoured); before repeating a write that may have been applied, the caller's `recover`
+looks for the result first (e.g. the note by its marker).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cml_action.errors import PublishError
+
+if TYPE_CHECKING:
+    import gitlab
+    import requests
+
+    from cml_action.context import RunContext
+    from cml_action.forges.base import ForgeOptions
+
+T = TypeVar("T")
+# Answers that mean "try again later"; 502-504 come from GitLab's proxies and may follow an applied write.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+NOT_APPLIED_STATUSES = frozenset({429})
+BASE_BACKOFF = 0.5  # seconds, doubled per attempt, capped by ForgeOptions.max_backoff
+
+
+@dataclass
+class LastResponse:
+    """Headers of the most recent HTTP response (python-gitlab's errors do not carry them; we need retry-after)."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def hook(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        self.headers = dict(response.headers)
+
+    def clear(self) -> None:
+        self.headers = {}
+
+
+def make_client(ctx: RunContext, options: ForgeOptions, last: LastResponse) -> gitlab.Gitlab:
+    """A python-gitlab client for CI_SERVER_URL that never retries on its own (see module doc)."""
+    import gitlab
+    import requests
+
+    from cml_action import __version__
+
+    class _SingleShotGitlab(gitlab.Gitlab):
+        def http_request(self, *args: Any, **kwargs: Any) -> requests.Response:
+            kwargs["obey_rate_limit"] = False
+            kwargs["retry_transient_errors"] = False
+            return super().http_request(*args, **kwargs)
+
+    session = requests.Session()
+    session.hooks["response"].append(last.hook)
+    # python-gitlab wants the instance URL and appends /api/v4; derive it from CI_API_V4_URL, the API we were given.
+    base = ctx.api_url.removesuffix("/api/v4") if ctx.api_url.endswith("/api/v4") else ctx.server_url
+    return _SingleShotGitlab(
+        base,
+        private_token=ctx.token,
+        timeout=options.timeout,
+        session=session,
+        user_agent=f"cml-action/{__version__}",
+        keep_base_url=True,
+    )
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str  # one line, no token
+    retryable: bool
+    maybe_applied: bool  # the server may have done the write before the answer was lost
+    status: int | None = None
+
+
+def classify(exc: BaseException) -> Failure | None:
+    """What an exception from python-gitlab/requests means; None when it is not an HTTP/transport failure."""
+    import gitlab
+    import requests
+
+    if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code is not None:
+        code = int(exc.response_code)
+        message = _message_text(exc.error_message)
+        return Failure(f"{code} {message}".strip(), code in RETRY_STATUSES, code not in NOT_APPLIED_STATUSES, code)
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return Failure("connection timed out", retryable=True, maybe_applied=False)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return Failure("no answer in time (read timeout)", retryable=True, maybe_applied=True)
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return Failure("connection lost", retryable=True, maybe_applied=True)
+    if isinstance(exc, gitlab.exceptions.GitlabError):
+        return Failure(_message_text(exc.error_message) or type(exc).__name__, retryable=False, maybe_applied=False)
+    return None
+
+
+def _message_text(message: object) -> str:
+    if isinstance(message, bytes):
+        message = message.decode(errors="replace")
+    text = str(message or "")
+    return " ".join(text.split())[:300]
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
+@dataclass
+class Retrier:
+    max_attempts: int
+    max_backoff: float
+    last: LastResponse
+    sleep: Callable[[float], None] = time.sleep
+    waits: list[float] = field(default_factory=list)  # every wait, for tests and the log
+
+    def run(self, what: str, op: Callable[[], T], *, recover: Callable[[], T | None] | None = None) -> T:
+        """Run `op`, retrying transient failures; `recover` finds an applied-but-unanswered write before a retry."""
+        attempts = max(1, self.max_attempts)
+        for attempt in range(1, attempts + 1):
+            self.last.clear()
+            try:
+                return op()
+            except Exception as exc:
+                failure = classify(exc)
+                if failure is None:
+                    raise
+                if not failure.retryable:
+                    raise PublishError(f"GitLab: {what} failed: {failure.reason}") from None
+                if attempt == attempts:
+                    raise PublishError(f"GitLab: {what} failed after {attempts} attempts: {failure.reason}") from None
+                self._wait(attempt, failure)
+                if recover is not None and failure.maybe_applied:
+                    found = self.run(f"{what} (looking for a lost answer)", recover)
+                    if found is not None:
+                        return found
+        raise AssertionError("unreachable")
+
+    def _wait(self, attempt: int, failure: Failure) -> None:
+        asked = retry_after(self.last.headers) if failure.status == 429 or failure.status == 503 else None
+        backoff = asked if asked is not None else BASE_BACKOFF * 2 ** (attempt - 1) * (1 + random.random() / 4)
+        delay = min(self.max_backoff, backoff)
+        self.waits.append(delay)
+        self.sleep(delay)
