@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cml_action import __version__, workflow
-from cml_action.redact import add_secret, redact
 from cml_action.errors import CmlError
+from cml_action.redact import add_secret, redact
 
 EXIT_ERROR = 1
 EXIT_INTERNAL = 2
@@ -36,7 +36,7 @@ def guarded(run: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         workflow.error("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the user must get one line, not a traceback
+    except Exception as exc:
         if os.environ.get("CML_DEBUG"):
             raise
         workflow.error(f"internal error: {type(exc).__name__}: {redact(str(exc))} (set CML_DEBUG=1 for details)")

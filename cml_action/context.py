@@ -43,11 +43,7 @@ class RunContext:
 
     def key(self, template: str) -> str:
         """Expand the sticky-report key placeholders."""
-        return (
-            template.replace("{workflow}", self.workflow)
-            .replace("{job}", self.job)
-            .replace("{run}", self.run_id)
-        )
+        return template.replace("{workflow}", self.workflow).replace("{job}", self.job).replace("{run}", self.run_id)
 
 
 def detect_forge(env: Mapping[str, str], requested: str = "auto") -> ForgeName:
@@ -67,9 +63,7 @@ def workspace_from_env(env: Mapping[str, str]) -> Path:
     return Path(os.getcwd())
 
 
-def detect(
-    env: Mapping[str, str], *, requested_forge: str = "auto", head_sha: str = "", token: str = ""
-) -> RunContext:
+def detect(env: Mapping[str, str], *, requested_forge: str = "auto", head_sha: str = "", token: str = "") -> RunContext:
     forge = detect_forge(env, requested_forge)
     workspace = workspace_from_env(env).resolve()
     if forge == "github":
@@ -85,9 +79,7 @@ def detect(
 
 def local_context(workspace: Path, *, head_sha: str = "") -> RunContext:
     if not gitrepo.is_git_repo(workspace):
-        raise CmlError(
-            f"{workspace} is not a git repository (run inside a git checkout, or 'git init' first)"
-        )
+        raise CmlError(f"{workspace} is not a git repository (run inside a git checkout, or 'git init' first)")
     sha = head_sha or gitrepo.rev_parse(workspace, "HEAD") or ""
     if not sha:
         raise CmlError("the repository has no commits yet (commit once so there is a baseline)")

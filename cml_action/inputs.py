@@ -198,13 +198,9 @@ def _convert(spec: Input, raw: str) -> object:
         try:
             value = int(raw.strip())
         except ValueError:
-            raise InputError(
-                spec.name, f"'{raw.strip()}' is not a whole number", f"use e.g. {spec.default}"
-            ) from None
+            raise InputError(spec.name, f"'{raw.strip()}' is not a whole number", f"use e.g. {spec.default}") from None
         if spec.minimum is not None and value < spec.minimum:
-            raise InputError(
-                spec.name, f"{value} is below the minimum {spec.minimum}", f"use {spec.minimum} or more"
-            )
+            raise InputError(spec.name, f"{value} is below the minimum {spec.minimum}", f"use {spec.minimum} or more")
         return value
     if spec.kind is Kind.BOOL:
         lowered = raw.strip().lower()
@@ -216,9 +212,7 @@ def _convert(spec: Input, raw: str) -> object:
     if spec.kind is Kind.CHOICE:
         value_s = raw.strip().lower()
         if value_s not in spec.choices:
-            raise InputError(
-                spec.name, f"unknown value '{raw.strip()}'", "use one of: " + ", ".join(spec.choices)
-            )
+            raise InputError(spec.name, f"unknown value '{raw.strip()}'", "use one of: " + ", ".join(spec.choices))
         return value_s
     if spec.kind is Kind.TEXT:
         return raw

@@ -58,6 +58,8 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
         for index, (doc_path, text) in enumerate(parts.texts):
             prepare_referenced(ctx.workspace, index, doc_path, text, media,
                                max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip
+        for message in [*parts.warnings, *media.warnings]:
+            workflow.warning(message)
     return _publish(settings, ctx, forge, options, parts, media, baseline, target, can_publish)
 
 
@@ -95,7 +97,9 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     hint = _full_report_hint(ctx, report_file)
     comment = check = None
     if can_publish:
-        comment, check = _post(settings, ctx, forge, parts, full, marker_for(key), key, target, urls, media, hint)
+        images = tuple((image.alt, urls[image.sha256]) for image in media.all() if image.sha256 in urls)
+        composed = Composed(full, marker_for(key), key, target, images, hint, bool(parts.trips))
+        comment, check = _post(settings, ctx, forge, composed)
     regressions = len(parts.trips)
     _set_outputs(comment, check, report_file, regressions)
     failed = settings.fail_on_regression and regressions > 0
@@ -104,25 +108,42 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     return Outcome(report_file, comment, check, regressions, 1 if failed else 0)
 
 
-def _post(settings: Settings, ctx: RunContext, forge: Forge, parts: Parts, full: str, marker: str, key: str,
-          target: Target, urls: dict[str, str], media: MediaSet, hint: str) -> tuple[Published | None, Published | None]:  # fmt: skip
+@dataclass(frozen=True)
+class Composed:
+    """The finished report and what publishing it needs."""
+
+    markdown: str
+    marker: str
+    key: str
+    target: Target
+    images: tuple[tuple[str, str], ...]  # (alt, url) of published images
+    full_report_hint: str
+    tripped: bool
+
+
+PostResult = tuple[Published | None, Published | None]
+
+
+def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed) -> PostResult:
     from cml_action.report.limits import fit_to_limit
 
     comment = check = None
     limits = forge.limits
+    hint = composed.full_report_hint
+    # GitLab has no check runs: a "check" there is a commit status, which cannot hold the report, plus the note.
     wants_note = settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
     if settings.wants_check:
-        summary = fit_to_limit(full, limits.check, unit=limits.check_unit, full_report_hint=hint)
-        images = tuple((image.alt, urls[image.sha256]) for image in media.all() if image.sha256 in urls)
-        conclusion = "failure" if parts.trips else "success"
+        summary = fit_to_limit(composed.markdown, limits.check, unit=limits.check_unit, full_report_hint=hint)
+        conclusion = "failure" if composed.tripped else "success"
+        request = CheckRequest(settings.title, summary, conclusion, ctx.head_sha, composed.images, composed.key)
         with workflow.group("Publish check"):
-            check = forge.post_check(CheckRequest(settings.title, summary, conclusion, ctx.head_sha, images, key))
+            check = forge.post_check(request)
             print(f"Check: {check.url}")
     if wants_note:
-        body = fit_to_limit(full, limits.comment, unit=limits.unit, full_report_hint=hint)
+        body = fit_to_limit(composed.markdown, limits.comment, unit=limits.unit, full_report_hint=hint)
         mode = settings.comment_mode
         with workflow.group("Publish comment"):
-            comment = forge.post_comment(CommentRequest(body, marker, target, mode))  # type: ignore[arg-type]
+            comment = forge.post_comment(CommentRequest(body, composed.marker, composed.target, mode))  # type: ignore[arg-type]
             print(f"Report posted to {comment.where or 'the forge'}: {comment.url}")
     return comment, check
 

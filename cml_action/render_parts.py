@@ -40,7 +40,11 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
     if baseline.warning:
         parts.warnings.append(baseline.warning)
     for path in workspace.resolve_paths(ctx.workspace, settings.report, "report"):
-        parts.texts.append((path, workspace.read_text(path, "report", ctx.workspace)))
+        text = workspace.read_text(path, "report", ctx.workspace)
+        if not text.strip():
+            shown = workspace.relative_to_repo(ctx.workspace, path)
+            parts.warnings.append(f"report file '{shown}' is empty")
+        parts.texts.append((path, text))
     _add_metrics(settings, ctx, baseline, rules, parts)
     if settings.plots:
         _add_plots(settings, ctx, baseline, media, parts, scratch)

@@ -106,7 +106,9 @@ def _annotate(
         where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
         print(f"{level}: {where}{message}", file=out, flush=True)
         return
-    props = [f"{key}={escape_property(str(value))}" for key, value in (("file", file), ("line", line), ("title", title))]
+    props = [
+        f"{key}={escape_property(str(value))}" for key, value in (("file", file), ("line", line), ("title", title))
+    ]
     given = [prop for prop, value in zip(props, (file, line, title), strict=True) if value]
     joined = (" " + ",".join(given)) if given else ""
     print(f"::{level}{joined}::{escape_data(message)}", file=out, flush=True)

@@ -64,7 +64,9 @@ def resolve_paths(workspace: Path, patterns: Sequence[str], input_name: str) -> 
         else:
             path = resolve_one(workspace, pattern, input_name)
             if path.is_dir():
-                raise InputError(input_name, f"'{pattern}' is a directory", "name the files, or use a glob like dir/*.png")
+                raise InputError(
+                    input_name, f"'{pattern}' is a directory", "name the files, or use a glob like dir/*.png"
+                )
             paths = [path]
         for path in paths:
             if path not in found:

@@ -141,7 +141,7 @@ def sanitise(fragment: str) -> str:
 def page(title: str, body_html: str) -> str:
     css = resources.files("cml_action.forges").joinpath("local_report.css").read_text(encoding="utf-8")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         # Nothing on the page may load or run anything: images come from the report folder only.
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src 'self' data: https:; "

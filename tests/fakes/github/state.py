@@ -135,12 +135,16 @@ class Repo:
         raise not_found()
 
 
+RATE_LIMIT = 5000
+
+
 class State:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.repos: dict[str, Repo] = {}
         self.tokens: dict[str, Token] = {}
         self.logins: dict[str, int] = {}
+        self.rate_used: dict[str, int] = {}  # token → requests counted against its core rate limit
         self._next_id = 1000
 
     def new_id(self) -> int:

@@ -1,0 +1,275 @@
+"""GitLab: MR notes (sticky by marker), commit discussions, project uploads and commit statuses (python-gitlab).
+
+Facts used (GitLab REST docs: Notes, Discussions, Projects "Upload a file", Commits "Set the pipeline status of a
+commit", "List merge requests associated with a commit"):
+- Objects are built lazily (`projects.get(id, lazy=True)`), so no `GET /projects/:id` is made: the job's token may
+  not be allowed to read project settings, and it saves a request.
+- Notes and descriptions are limited to 1 000 000 characters (`Gitlab::Database::MAX_TEXT_SIZE_LIMIT`).
+- A commit status `description` longer than 255 characters is refused.
+- Uploads answer `{"url": "/uploads/<secret>/<name>", "markdown": ..., "full_path": ...}`; the relative url renders
+  in notes of the same project. Developers cannot list a project's uploads, so a rerun reuses a URL only when our
+  existing report already links the same content (the file name is the image's sha256).
+- The job token (`CI_JOB_TOKEN`) cannot use any of these endpoints (401); a project access token can.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from cml_action.context_gitlab import JOB_TOKEN_SOURCE
+from cml_action.errors import CmlError, PublishError, ReadOnlyToken
+from cml_action.forges.base import (
+    CheckRequest,
+    CommentRequest,
+    ForgeOptions,
+    Limits,
+    PreparedImage,
+    Published,
+    Target,
+)
+from cml_action.forges.gitlab_http import LastResponse, Retrier, make_client
+from cml_action.forges.gitlab_notes import (
+    CommitDiscussionStore,
+    NoteRef,
+    NotesStore,
+    NoteStore,
+    neutralise_quick_actions,
+)
+
+if TYPE_CHECKING:
+    from cml_action.context import RunContext
+
+NOTE_LIMIT = 1_000_000  # characters, Gitlab::Database::MAX_TEXT_SIZE_LIMIT
+STATUS_DESCRIPTION_LIMIT = 255
+MARKER_PREFIX = "<!-- cml-action:key="
+TOKEN_FIX = (
+    "create a project access token with the 'api' scope (role Developer or higher) and store it as a masked "
+    "CI/CD variable named CML_TOKEN"
+)
+_UPLOAD_LINK = re.compile(r"(/uploads/[0-9a-f]{16,64}/([0-9a-f]{64}\.[a-z0-9]{2,5}))")
+
+
+class GitLabForge:
+    name = "gitlab"
+    limits = Limits(comment=NOTE_LIMIT, check=NOTE_LIMIT)
+
+    def __init__(self, ctx: RunContext, options: ForgeOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._ctx = ctx
+        self._options = options
+        self._last = LastResponse()
+        self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep)
+        self._client: Any = None
+        self._me: int | None | bool = False  # False: not asked yet
+        self._auto_store: NoteStore | None = None
+        self._uploaded: dict[str, str] = {}  # sha256 -> url, this run
+
+    # -- protocol ------------------------------------------------------------------------------------------------
+
+    def preflight(self, *, wants_comment: bool, wants_check: bool, wants_images: bool) -> None:
+        """No request: the token's origin says enough, and a job-token run must fail before touching the API."""
+        if self._ctx.token_source.startswith(JOB_TOKEN_SOURCE):
+            raise CmlError(f"GitLab's CI_JOB_TOKEN cannot post notes, uploads or commit statuses ({TOKEN_FIX})")
+        if not self._ctx.token:
+            raise CmlError(f"no GitLab token: CML_TOKEN, REPO_TOKEN and GITLAB_TOKEN are unset ({TOKEN_FIX})")
+        if self._ctx.is_fork:
+            raise ReadOnlyToken(
+                "this merge request pipeline runs in the fork, whose variables cannot write to the target project: "
+                "the report is in the job log and report file only (run fork MR pipelines in the parent project)"
+            )
+
+    def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
+        reusable = self._links_in_existing_reports() if any(i.sha256 not in self._uploaded for i in images) else {}
+        urls: dict[str, str] = {}
+        for image in images:
+            if image.sha256 not in self._uploaded:
+                self._uploaded[image.sha256] = reusable.get(image.name) or self._upload(image)
+            urls[image.sha256] = self._uploaded[image.sha256]
+        return urls
+
+    def post_comment(self, request: CommentRequest) -> Published:
+        store = self._store_for(request.target)
+        body = neutralise_quick_actions(request.body)
+        if len(body) > NOTE_LIMIT:
+            raise PublishError(f"GitLab: the report is {len(body)} characters, over the note limit of {NOTE_LIMIT}")
+        existing = self._ours(self._list(store), request.marker)
+        known_ids = {note.note_id for note in existing}
+        if request.mode == "recreate":
+            for note in existing:
+                self._delete(store, note)
+        elif request.mode == "update" and existing:
+            note = existing[-1]
+            if note.body != body:
+                note = self._update_or_create(store, note, body, request.marker, known_ids)
+            return self._published(store, note)
+        return self._published(store, self._create(store, body, request.marker, known_ids))
+
+    def post_check(self, request: CheckRequest) -> Published:
+        """A commit status named after the title; the report itself goes in the note the pipeline posts too."""
+        commit = self._project().commits.get(request.head_sha, lazy=True)
+        state = "failed" if request.conclusion == "failure" else "success"
+        verdict = "regression gates tripped" if state == "failed" else "report published"
+        payload = {"state": state, "name": request.title, "description": status_description(request.title, verdict)}
+        if self._ctx.job_url:
+            payload["target_url"] = self._ctx.job_url
+
+        def find_lost() -> Any:
+            # target_url is this job's URL: a status carrying it was made by this run.
+            if not self._ctx.job_url:
+                return None
+            for status in commit.statuses.list(iterator=True, per_page=100, name=request.title, all=True):
+                if getattr(status, "target_url", None) == self._ctx.job_url and status.status == state:
+                    return status
+            return None
+
+        status = self.retrier.run("set the commit status", lambda: commit.statuses.create(payload), recover=find_lost)
+        return Published(self._web(f"/-/commit/{request.head_sha}"), str(status.id), f"commit {request.head_sha[:8]}")
+
+    # -- notes -----------------------------------------------------------------------------------------------------
+
+    def _list(self, store: NoteStore) -> Sequence[NoteRef]:
+        return self.retrier.run(f"list the notes of {store.where}", store.list)
+
+    def _ours(self, notes: Sequence[NoteRef], marker: str) -> list[NoteRef]:
+        marked = [note for note in notes if marker in note.body]
+        if not marked:
+            return []
+        me = self._my_user_id()
+        return [note for note in marked if me is None or note.author_id == me]
+
+    def _create(self, store: NoteStore, body: str, marker: str, known_ids: set[int]) -> NoteRef:
+        def find_lost() -> NoteRef | None:
+            fresh = [note for note in self._ours(store.list(), marker) if note.note_id not in known_ids]
+            return fresh[-1] if fresh else None
+
+        return self.retrier.run(f"create the report on {store.where}", lambda: store.create(body), recover=find_lost)
+
+    def _update_or_create(
+        self, store: NoteStore, note: NoteRef, body: str, marker: str, known_ids: set[int]
+    ) -> NoteRef:
+        try:
+            return self.retrier.run(f"update the report on {store.where}", lambda: store.update(note, body))
+        except PublishError:
+            # Deleted between our search and the update (GitLab answers 404): a new note repairs it.
+            if self._still_there(store, note):
+                raise
+            return self._create(store, body, marker, known_ids)
+
+    def _still_there(self, store: NoteStore, note: NoteRef) -> bool:
+        return any(found.note_id == note.note_id for found in self._list(store))
+
+    def _delete(self, store: NoteStore, note: NoteRef) -> None:
+        def gone() -> bool | None:
+            return True if not any(n.note_id == note.note_id for n in store.list()) else None
+
+        try:
+            self.retrier.run(f"delete the old report on {store.where}", lambda: store.delete(note), recover=gone)
+        except PublishError:
+            if self._still_there(store, note):
+                raise
+
+    def _published(self, store: NoteStore, note: NoteRef) -> Published:
+        return Published(f"{store.web_url}#note_{note.note_id}", str(note.note_id), store.where)
+
+    def _my_user_id(self) -> int | None:
+        """The token's user (GET /user once); None when GitLab will not say, then the marker alone identifies."""
+        if self._me is False:
+            try:
+                data = self.retrier.run("read the token's user", lambda: self._gl().http_get("/user"))
+                self._me = int(data["id"]) if isinstance(data, dict) and "id" in data else None
+            except PublishError:
+                self._me = None
+        return self._me if isinstance(self._me, int) and not isinstance(self._me, bool) else None
+
+    # -- targets ---------------------------------------------------------------------------------------------------
+
+    def _store_for(self, target: Target) -> NoteStore:
+        project = self._project()
+        if target.kind == "issue" and target.number:
+            issue = project.issues.get(target.number, lazy=True)
+            return NotesStore(issue.notes, f"issue #{target.number}", self._web(f"/-/issues/{target.number}"))
+        if target.kind == "pr" and target.number:
+            return self._mr_store(target.number)
+        if target.kind == "commit":
+            return self._commit_store(target.sha or self._ctx.head_sha)
+        if target.kind == "pr":
+            iid = self._ctx.pr_number or self._open_mr_of_commit()
+            if iid is None:
+                raise CmlError(
+                    f"target 'pr': no open merge request contains commit {self._ctx.head_sha[:8]} "
+                    "(use target 'commit', or run the job in a merge request pipeline)"
+                )
+            return self._mr_store(iid)
+        return self._auto_target()
+
+    def _auto_target(self) -> NoteStore:
+        if self._auto_store is None:
+            iid = self._ctx.pr_number or self._open_mr_of_commit()
+            self._auto_store = self._mr_store(iid) if iid else self._commit_store(self._ctx.head_sha)
+        return self._auto_store
+
+    def _open_mr_of_commit(self) -> int | None:
+        commit = self._project().commits.get(self._ctx.head_sha, lazy=True)
+        found = self.retrier.run(
+            "find the merge requests of the commit",
+            lambda: list(commit.merge_requests(iterator=True, per_page=100, state="opened")),
+        )
+        opened = [mr for mr in found if isinstance(mr, dict) and mr.get("state") == "opened"]
+        # Prefer the MR whose head is this commit (a branch pipeline of its source branch).
+        opened.sort(key=lambda mr: mr.get("sha") != self._ctx.head_sha)
+        return int(opened[0]["iid"]) if opened else None
+
+    def _mr_store(self, iid: int) -> NoteStore:
+        mr = self._project().mergerequests.get(iid, lazy=True)
+        return NotesStore(mr.notes, f"MR !{iid}", self._web(f"/-/merge_requests/{iid}"))
+
+    def _commit_store(self, sha: str) -> NoteStore:
+        commit = self._project().commits.get(sha, lazy=True)
+        return CommitDiscussionStore(commit.discussions, f"commit {sha[:8]}", self._web(f"/-/commit/{sha}"))
+
+    # -- images ----------------------------------------------------------------------------------------------------
+
+    def _upload(self, image: PreparedImage) -> str:
+        data = image.path.read_bytes()
+        project = self._project()
+        # A lost answer leaves an unreferenced upload behind, invisible and harmless: retrying blindly is fine.
+        result = self.retrier.run(f"upload {image.path.name}", lambda: project.upload(image.name, filedata=data))
+        url = result.get("url") if isinstance(result, dict) else None
+        if not isinstance(url, str) or not url:
+            raise PublishError(f"GitLab: the upload of {image.path.name} answered without a url")
+        return url
+
+    def _links_in_existing_reports(self) -> dict[str, str]:
+        """name -> /uploads/... link found in our earlier reports on the default target (saves re-uploading)."""
+        try:
+            notes = self._list(self._auto_target())
+        except (PublishError, CmlError):
+            return {}
+        links: dict[str, str] = {}
+        ours = [note for note in notes if MARKER_PREFIX in note.body]
+        me = self._my_user_id() if ours else None
+        for note in ours:
+            if me is not None and note.author_id == me:
+                links.update({name: url for url, name in _UPLOAD_LINK.findall(note.body)})
+        return links
+
+    # -- plumbing --------------------------------------------------------------------------------------------------
+
+    def _gl(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self._ctx, self._options, self._last)
+        return self._client
+
+    def _project(self) -> Any:
+        return self._gl().projects.get(self._ctx.project_id, lazy=True)
+
+    def _web(self, suffix: str) -> str:
+        project_page = f"/{self._ctx.repo}" if self._ctx.repo else f"/projects/{self._ctx.project_id}"
+        return f"{self._ctx.server_url}{project_page}{suffix}"
+
+
+def status_description(title: str, verdict: str) -> str:
+    text = f"{title}: {verdict}"
+    return text if len(text) <= STATUS_DESCRIPTION_LIMIT else text[: STATUS_DESCRIPTION_LIMIT - 1] + "…"
