@@ -63,12 +63,12 @@ def _stages(document: Any) -> list[Mapping[str, Any]]:
     stages = document.get("stages")
     if not isinstance(stages, Mapping):
         return []
-    found = []
+    found: list[Mapping[str, Any]] = []
     for stage in stages.values():
         if isinstance(stage, Mapping):
             # foreach/matrix stages keep their outputs under `do:`
-            body = stage.get("do") if isinstance(stage.get("do"), Mapping) else stage
-            found.append(body)
+            body = stage.get("do")
+            found.append(body if isinstance(body, Mapping) else stage)
     return found
 
 
@@ -151,7 +151,7 @@ def _text(value: Any) -> str | None:
 
 def _y_pairs(y: Any, default_files: Sequence[str]) -> tuple[tuple[str, str], ...]:
     if isinstance(y, Mapping):
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         for file, fields in y.items():
             names = fields if isinstance(fields, list) else [fields]
             pairs.extend((_normalise(str(file)), str(name)) for name in names if _text(name) is not None)
@@ -256,3 +256,8 @@ def dvc_tracked(workspace: Path, paths: Sequence[str]) -> tuple[str, ...]:
         if normal in cached or (workspace / f"{normal}.dvc").is_file() or _ignored_by_dvc(workspace, normal):
             found.append(path)
     return tuple(found)
+
+
+def is_dvc_output(workspace: Path, path: str) -> bool:
+    """One path's answer of `dvc_tracked` (prefer `dvc_tracked` for many paths: one `git ls-files` call)."""
+    return bool(dvc_tracked(workspace, [path]))

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from cml_action.errors import CmlError
+from cml_action.errors import CmlError, ReadOnlyToken
 
 TokenKind = Literal["installation", "personal", "oauth", "app-user", "unknown"]
 
@@ -29,13 +29,6 @@ _PREFIXES: tuple[tuple[str, TokenKind], ...] = (
 # The login GitHub shows on comments made with the Actions workflow token.
 ACTIONS_BOT_LOGIN = "github-actions[bot]"
 FORK_DOCS = "docs/github.md#fork-pull-requests"
-
-
-class ReadOnlyToken(CmlError):
-    """The run's token cannot write (a fork PR's GITHUB_TOKEN): skip publishing, keep the job summary, warn once.
-
-    Proposed home: cml_action.errors (the pipeline catches it to degrade instead of failing).
-    """
 
 
 @dataclass(frozen=True)

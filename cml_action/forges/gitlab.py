@@ -62,7 +62,7 @@ class GitLabForge:
         self._last = LastResponse()
         self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep)
         self._client: Any = None
-        self._me: int | None | bool = False  # False: not asked yet
+        self._me: int | bool | None = False  # False: not asked yet
         self._auto_store: NoteStore | None = None
         self._uploaded: dict[str, str] = {}  # sha256 -> url, this run
 

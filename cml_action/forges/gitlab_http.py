@@ -12,14 +12,15 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_action.errors import PublishError
 
 if TYPE_CHECKING:
-    import gitlab
     import requests
 
+    import gitlab
     from cml_action.context import RunContext
     from cml_action.forges.base import ForgeOptions
 
@@ -45,9 +46,9 @@ class LastResponse:
 
 def make_client(ctx: RunContext, options: ForgeOptions, last: LastResponse) -> gitlab.Gitlab:
     """A python-gitlab client for CI_SERVER_URL that never retries on its own (see module doc)."""
-    import gitlab
     import requests
 
+    import gitlab
     from cml_action import __version__
 
     class _SingleShotGitlab(gitlab.Gitlab):
@@ -80,12 +81,13 @@ class Failure:
 
 def classify(exc: BaseException) -> Failure | None:
     """What an exception from python-gitlab/requests means; None when it is not an HTTP/transport failure."""
-    import gitlab
     import requests
+
+    import gitlab
 
     if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code is not None:
         code = int(exc.response_code)
-        message = _message_text(exc.error_message)
+        message = _message_text(exc.error_message) or _phrase(code)
         return Failure(f"{code} {message}".strip(), code in RETRY_STATUSES, code not in NOT_APPLIED_STATUSES, code)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return Failure("connection timed out", retryable=True, maybe_applied=False)
@@ -99,10 +101,18 @@ def classify(exc: BaseException) -> Failure | None:
 
 
 def _message_text(message: object) -> str:
+    """GitLab's JSON `message` on one line; an HTML error page from a proxy says nothing useful, so it is dropped."""
     if isinstance(message, bytes):
         message = message.decode(errors="replace")
-    text = str(message or "")
-    return " ".join(text.split())[:300]
+    text = " ".join(str(message or "").split())
+    return "" if text.startswith("<") else text[:300]
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

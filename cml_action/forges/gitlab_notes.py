@@ -67,7 +67,7 @@ class NotesStore:
 
 
 class CommitDiscussionStore:
-    """Discussions on a commit; our report is the first note of its own discussion (`manager` = `commit.discussions`)."""
+    """Commit discussions; our report is the first note of its own discussion (`manager`: `commit.discussions`)."""
 
     def __init__(self, manager: Any, where: str, web_url: str) -> None:
         self._manager = manager

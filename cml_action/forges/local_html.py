@@ -12,14 +12,19 @@ import re
 from html.parser import HTMLParser
 from importlib import resources
 
-ALLOWED_TAGS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ALLOWED_TAGS = _words(
     "a abbr b blockquote br code dd del details div dl dt em h1 h2 h3 h4 h5 h6 hr i img ins kbd li ol p picture pre "
-    "q s samp small source span strike strong sub summary sup table tbody td tfoot th thead tr tt u ul".split()
+    "q s samp small source span strike strong sub summary sup table tbody td tfoot th thead tr tt u ul"
 )
-VOID_TAGS = frozenset({"br", "hr", "img", "source"})
+VOID_TAGS = _words("br hr img source")
 # Dropped together with everything inside them.
-DROP_WITH_CONTENT = frozenset(
-    "script style iframe frame frameset object embed noscript noembed template svg math textarea select".split()
+DROP_WITH_CONTENT = _words(
+    "script style iframe frame frameset object embed noscript noembed template svg math textarea select"
 )
 GLOBAL_ATTRIBUTES = frozenset({"title", "class", "id", "align", "lang", "dir"})
 TAG_ATTRIBUTES: dict[str, frozenset[str]] = {
@@ -35,6 +40,23 @@ URL_ATTRIBUTES = frozenset({"href", "src", "srcset"})
 SAFE_STYLE = re.compile(r"text-align:\s*(left|right|center);?")  # what markdown-it emits for table alignment
 SAFE_SCHEME = re.compile(r"(https?|mailto):", re.IGNORECASE)
 SAFE_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp);base64,", re.IGNORECASE)
+# The few shortcodes reports use; GitHub renders them as emoji (outside code).
+EMOJI = {
+    "x": "❌",
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔️",
+    "warning": "⚠️",
+    "red_circle": "🔴",
+    "green_circle": "🟢",
+    "arrow_up": "⬆️",
+    "arrow_down": "⬇️",
+    "small_red_triangle": "🔺",
+    "small_red_triangle_down": "🔻",
+    "rocket": "🚀",
+    "chart_with_upwards_trend": "📈",
+    "chart_with_downwards_trend": "📉",
+}
+SHORTCODE = re.compile(r":([a-z_]+):")
 ALERT_KINDS = ("NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION")
 ALERT_START = re.compile(r"<blockquote>\n<p>\[!(" + "|".join(ALERT_KINDS) + r")\](?:\n|</p>\n)")
 
@@ -111,8 +133,12 @@ class _Sanitiser(HTMLParser):
                     break
 
     def handle_data(self, data: str) -> None:
-        if not self.dropping:
-            self.out.append(html.escape(data, quote=False))
+        if self.dropping:
+            return
+        text = html.escape(data, quote=False)
+        if "code" not in self.open and "pre" not in self.open:
+            text = SHORTCODE.sub(lambda match: EMOJI.get(match.group(1), match.group(0)), text)
+        self.out.append(text)
 
     def _attributes(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
         allowed = GLOBAL_ATTRIBUTES | TAG_ATTRIBUTES.get(tag, frozenset())

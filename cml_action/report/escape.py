@@ -12,7 +12,7 @@ import unicodedata
 # Single characters that would change the structure or meaning of GitHub/GitLab markdown.
 # - `\` first-class: a trailing backslash would otherwise escape the cell's closing pipe.
 # - `|` splits table cells; `\|` is GFM's documented escape (works even inside code spans).
-# - `<>&` would start HTML or entities; `` ` `` starts code spans; `*[]~` emphasis, links and strikethrough.
+# - `<>&` would start HTML or entities; `` ` `` starts code spans; `[]` links. (`*` and `~` are handled below.)
 # - `@` is followed by a zero-width space so `@user` / `@org/team` never notifies anyone.
 _CHAR_ESCAPES: dict[int, str] = {
     ord("\\"): "\\\\",
@@ -21,10 +21,8 @@ _CHAR_ESCAPES: dict[int, str] = {
     ord("<"): "&lt;",
     ord(">"): "&gt;",
     ord("`"): "&#96;",
-    ord("*"): "\\*",
     ord("["): "\\[",
     ord("]"): "\\]",
-    ord("~"): "\\~",
     ord("@"): "@&#8203;",
     ord("\n"): "\\n",
     ord("\r"): "\\r",
@@ -38,7 +36,7 @@ _CELL_TABLE = str.maketrans(_CHAR_ESCAPES)
 # `_` only emphasises at a word edge (GFM ignores intraword underscores), so `train_loss` stays readable.
 _EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # `#123` (also `owner/repo#123`) creates a cross-reference in that issue's timeline.
-_ISSUE_REF = re.compile(r"#(?=\d)")
+_ISSUE_REF = re.compile(r"(?<!&)#(?=\d)")  # not the `&#NNNN;` entities inserted above
 _NEEDS_WORK = re.compile(r"[^A-Za-z0-9.,:;/+=%' -]|::")
 
 
@@ -47,6 +45,10 @@ def escape_markdown(text: str) -> str:
     if not _NEEDS_WORK.search(text):
         return text
     escaped = text.translate(_CELL_TABLE)
+    for pairable in ("*", "~"):
+        # Emphasis and strikethrough need a pair, so a lone `HEAD~1` or `a*b` stays as DVC prints it.
+        if escaped.count(pairable) >= 2:
+            escaped = escaped.replace(pairable, "\\" + pairable)
     if "_" in escaped:
         escaped = _EDGE_UNDERSCORE.sub(r"\\_", escaped)
     if "#" in escaped:
@@ -98,3 +100,8 @@ def display_width(text: str) -> int:
             continue
         width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
     return width
+
+
+def escape_alt(text: str) -> str:
+    """Alt text inside `![…]`: one line, brackets and HTML escaped (file stems and plot titles are untrusted)."""
+    return escape_markdown(" ".join(text.split()))

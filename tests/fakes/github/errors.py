@@ -68,3 +68,11 @@ def body_too_long(resource: str, limit: int) -> ApiError:
 
 def unprocessable(message: str) -> ApiError:
     return ApiError(422, message)
+
+
+class SpecViolation(ApiError):
+    """A request the spec forbids in a way a JSON schema cannot express (the server records it)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(422, f"Invalid request.\n\n{problem}")
+        self.problem = problem

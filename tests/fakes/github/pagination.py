@@ -17,9 +17,7 @@ def _int(values: list[str] | None, default: int) -> int:
         return default
 
 
-def paginate(
-    items: list[Any], query: dict[str, list[str]], url: str
-) -> tuple[list[Any], dict[str, str]]:
+def paginate(items: list[Any], query: dict[str, list[str]], url: str) -> tuple[list[Any], dict[str, str]]:
     """The page of ``items`` the query asks for, plus the ``Link`` header (absent when one page holds all).
 
     ``url`` is the absolute request URL without its query; links keep the client's other parameters in

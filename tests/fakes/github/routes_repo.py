@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ from . import shapes
 from .errors import not_accessible_by_integration, not_found
 from .pagination import paginate
 from .routing import Ctx, Response, route
+from .spec import load_spec
 from .state import RATE_LIMIT
 
 
@@ -30,7 +32,9 @@ def get_user(ctx: Ctx) -> Response:
 def get_rate_limit(ctx: Ctx) -> Response:
     used = ctx.state.rate_used.get(ctx.token.value, 0)
     core = {"limit": RATE_LIMIT, "remaining": RATE_LIMIT - used, "reset": int(time.time()) + 3600, "used": used}
-    return Response(200, {"resources": {"core": core}, "rate": core})
+    example = load_spec().doc["components"]["examples"]["rate-limit-overview"]["value"]
+    resources = {**copy.deepcopy(example["resources"]), "core": core}
+    return Response(200, {"resources": resources, "rate": core})
 
 
 @route("get", "/repos/{owner}/{repo}")

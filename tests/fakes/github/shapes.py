@@ -5,11 +5,9 @@ client came in through it."""
 
 from __future__ import annotations
 
-import copy
-import zlib
+import functools
 from typing import Any
 
-from .gitstore import GitCommit, Person
 from .routing import Ctx
 from .spec import load_spec
 from .state import CheckRun, Comment, Issue, Pull, Repo, node_id
@@ -17,22 +15,29 @@ from .state import CheckRun, Comment, Issue, Pull, Repo, node_id
 EXAMPLE_REPO = "octocat/Hello-World"
 
 
-def _rebase(node: Any, ctx: Ctx, full_name: str) -> Any:
+def _rebase(node: Any, api_base: str, server_url: str, full_name: str) -> Any:
     if isinstance(node, str):
-        text = node.replace("https://api.github.com", ctx.api_base).replace("https://github.com", ctx.server_url)
+        text = node.replace("https://api.github.com", api_base).replace("https://github.com", server_url)
         return text.replace(EXAMPLE_REPO, full_name)
     if isinstance(node, list):
-        return [_rebase(item, ctx, full_name) for item in node]
+        return [_rebase(item, api_base, server_url, full_name) for item in node]
     if isinstance(node, dict):
-        return {key: _rebase(value, ctx, full_name) for key, value in node.items()}
+        return {key: _rebase(value, api_base, server_url, full_name) for key, value in node.items()}
     return node
 
 
-def from_example(name: str, ctx: Ctx, full_name: str, **overrides: Any) -> dict[str, Any]:
-    example = load_spec().doc["components"]["examples"][name]["value"]
-    body: dict[str, Any] = _rebase(copy.deepcopy(example), ctx, full_name)
-    body.update(overrides)
-    return body
+@functools.lru_cache(maxsize=256)
+def _rebased_example(example_name: str, api_base: str, server_url: str, repo_full_name: str) -> dict[str, Any]:
+    example = load_spec().doc["components"]["examples"][example_name]["value"]
+    return dict(_rebase(example, api_base, server_url, repo_full_name))
+
+
+def from_example(example_name: str, ctx: Ctx, repo_full_name: str, /, **overrides: Any) -> dict[str, Any]:
+    """A shallow copy of the cached, rebased example with ``overrides`` on top.
+
+    Nested values that come from the example are shared between responses: never mutate them, replace them.
+    """
+    return {**_rebased_example(example_name, ctx.api_base, ctx.server_url, repo_full_name), **overrides}
 
 
 def user(ctx: Ctx, login: str, user_id: int, user_type: str = "User") -> dict[str, Any]:
@@ -70,7 +75,7 @@ def repo_html(ctx: Ctx, repo: Repo) -> str:
 
 def repository(ctx: Ctx, repo: Repo) -> dict[str, Any]:
     body = from_example("full-repository-default-response", ctx, repo.full_name)
-    for key in ("organization", "parent", "source", "template_repository", "license"):
+    for key in ("organization", "parent", "source", "template_repository"):
         body.pop(key, None)
     body.update(
         id=repo.id,
@@ -81,6 +86,8 @@ def repository(ctx: Ctx, repo: Repo) -> dict[str, Any]:
         private=repo.private,
         visibility="private" if repo.private else "public",
         fork=False,
+        language=None,
+        license=None,
         default_branch=repo.default_branch,
         url=repo_api(ctx, repo),
         html_url=repo_html(ctx, repo),
@@ -305,98 +312,5 @@ def check_run(ctx: Ctx, repo: Repo, run: CheckRun) -> dict[str, Any]:
         check_suite={"id": run.id + 7},
         pull_requests=[],
     )
-    body["app"].update(GITHUB_ACTIONS_APP, html_url=f"{ctx.server_url}/apps/github-actions")
+    body["app"] = {**body["app"], **GITHUB_ACTIONS_APP, "html_url": f"{ctx.server_url}/apps/github-actions"}
     return body
-
-
-def blob(ctx: Ctx, repo: Repo, sha: str, content_b64: str, size: int) -> dict[str, Any]:
-    return {
-        "sha": sha,
-        "node_id": node_id("Blob", int(sha[:8], 16)),
-        "size": size,
-        "url": f"{repo_api(ctx, repo)}/git/blobs/{sha}",
-        "content": content_b64,
-        "encoding": "base64",
-        "highlighted_content": None,
-    }
-
-
-def short_blob(ctx: Ctx, repo: Repo, sha: str) -> dict[str, Any]:
-    return {"url": f"{repo_api(ctx, repo)}/git/blobs/{sha}", "sha": sha}
-
-
-def tree(ctx: Ctx, repo: Repo, sha: str, recursive: bool) -> dict[str, Any]:
-    listing = repo.git.walk(sha) if recursive else [(e.name, e) for e in repo.git.trees[sha]]
-    entries = []
-    for path, entry in listing:
-        item: dict[str, Any] = {"path": path, "mode": entry.mode, "type": entry.type, "sha": entry.sha}
-        if entry.type == "blob":
-            item["size"] = len(repo.git.blobs.get(entry.sha, b""))
-        item["url"] = f"{repo_api(ctx, repo)}/git/{entry.type}s/{entry.sha}"
-        entries.append(item)
-    return {"sha": sha, "url": f"{repo_api(ctx, repo)}/git/trees/{sha}", "tree": entries, "truncated": False}
-
-
-def _person(person: Person) -> dict[str, Any]:
-    return {"name": person.name, "email": person.email, "date": person.date}
-
-
-def _parent(ctx: Ctx, repo: Repo, sha: str, kind: str) -> dict[str, Any]:
-    return {
-        "sha": sha,
-        "url": f"{repo_api(ctx, repo)}/{kind}/{sha}",
-        "html_url": f"{repo_html(ctx, repo)}/commit/{sha}",
-    }
-
-
-VERIFICATION = {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None}
-
-
-def git_commit(ctx: Ctx, repo: Repo, commit: GitCommit) -> dict[str, Any]:
-    return {
-        "sha": commit.sha,
-        "node_id": node_id("Commit", int(commit.sha[:8], 16)),
-        "url": f"{repo_api(ctx, repo)}/git/commits/{commit.sha}",
-        "html_url": f"{repo_html(ctx, repo)}/commit/{commit.sha}",
-        "author": _person(commit.author),
-        "committer": _person(commit.committer),
-        "message": commit.message,
-        "tree": {"sha": commit.tree, "url": f"{repo_api(ctx, repo)}/git/trees/{commit.tree}"},
-        "parents": [_parent(ctx, repo, p, "git/commits") for p in commit.parents],
-        "verification": dict(VERIFICATION),
-    }
-
-
-def commit(ctx: Ctx, repo: Repo, commit: GitCommit) -> dict[str, Any]:
-    api = f"{repo_api(ctx, repo)}/commits/{commit.sha}"
-    inner = git_commit(ctx, repo, commit)
-    return {
-        "sha": commit.sha,
-        "node_id": inner["node_id"],
-        "url": api,
-        "html_url": inner["html_url"],
-        "comments_url": f"{api}/comments",
-        "commit": {
-            "url": inner["url"],
-            "author": inner["author"],
-            "committer": inner["committer"],
-            "message": commit.message,
-            "tree": inner["tree"],
-            "comment_count": sum(1 for c in repo.commit_comments.values() if c.commit_id == commit.sha),
-            "verification": inner["verification"],
-        },
-        "author": None,  # git identities in the fake are not linked to GitHub accounts
-        "committer": None,
-        "parents": [_parent(ctx, repo, p, "commits") for p in commit.parents],
-        "stats": {"additions": 0, "deletions": 0, "total": 0},
-        "files": [],
-    }
-
-
-def git_ref(ctx: Ctx, repo: Repo, name: str, sha: str) -> dict[str, Any]:
-    return {
-        "ref": f"refs/{name}",
-        "node_id": node_id("Ref", zlib.crc32(name.encode())),
-        "url": f"{repo_api(ctx, repo)}/git/refs/{name}",
-        "object": {"sha": sha, "type": "commit", "url": f"{repo_api(ctx, repo)}/git/commits/{sha}"},
-    }

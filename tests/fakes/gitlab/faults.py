@@ -32,9 +32,7 @@ class Faults:
         self._faults: list[Fault] = []
         self.timeout_delay = 1.5
 
-    def add(
-        self, method: str, path_regex: str, kind: str, times: int = 1, after: int = 0, **options: Any
-    ) -> Fault:
+    def add(self, method: str, path_regex: str, kind: str, times: int = 1, after: int = 0, **options: Any) -> Fault:
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {KINDS}")
         fault = Fault(method, path_regex, kind, times, after, dict(options))

@@ -1,0 +1,48 @@
+# cml-action: the GitHub Docker action and the CPU job container (`container:` / GitLab `image:`).
+# Build: docker build -t cml-action .   (any Debian-like base with python3 >= 3.11 and venv: --build-arg BASE_IMAGE=…)
+# Layout, entrypoint and runner notes: docs/containers.md. The package and its extras live in a venv at /opt/cml,
+# which is first on PATH (cml, cml-send-comment, cml-publish, …, dvc, python, pip).
+ARG BASE_IMAGE=python:3.12-slim
+
+FROM ${BASE_IMAGE} AS builder
+# Dependencies first, from pyproject.toml alone: this slow layer is reused until the dependency list changes.
+# `python3`, not `python`: Debian-based bases (and the CI stand-in) always have python3.
+COPY pyproject.toml /src/
+RUN python3 -m venv /opt/cml \
+ && python3 -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; x = p['optional-dependencies']; print('\n'.join(p['dependencies'] + x['dvc'] + x['plots']))" > /tmp/requirements.txt \
+ && /opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check -r /tmp/requirements.txt
+# Then the package (the context is an allowlist, see .dockerignore), and the trimming of what never runs:
+# test suites inside dependencies, type stubs, setuptools (only needed to build, which pip does in isolation).
+# Bytecode (__pycache__, ~70 MB) is kept on purpose: without it every container start recompiles dvc and its
+# dependencies, and a non-root user could not even cache the result.
+COPY . /src/
+RUN /opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps /src \
+ && /opt/cml/bin/pip uninstall --yes --disable-pip-version-check setuptools \
+ && find /opt/cml -depth -type d \( -name tests -o -name test \) -path '*/site-packages/*' -exec rm -rf {} + \
+ && find /opt/cml -name '*.pyi' -delete \
+ && rm -rf /opt/cml/share /opt/cml/lib/python3*/site-packages/distutils-precedence.pth /root/.cache
+
+FROM ${BASE_IMAGE}
+ENV PATH=/opt/cml/bin:${PATH} \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+# git for the action and for users' steps. safe.directory=* is written once into the system gitconfig: the
+# workspace is mounted from the host and owned by another uid (GitHub: 1001), its path differs per forge, and
+# libgit2 (pygit2, used by DVC) reads the system file but not GIT_CONFIG_* variables. A one-job container has
+# no other local users for git's ownership check to protect against. Translations and man pages are dropped.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends git \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /usr/share/man/* /usr/share/locale/*/LC_MESSAGES/git.mo \
+ && git config --system --add safe.directory '*'
+COPY --from=builder /opt/cml /opt/cml
+COPY docker/entrypoint.sh /usr/local/bin/cml-entrypoint
+# Last, so that a new version only changes metadata, never a cached filesystem layer.
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="cml-action" \
+      org.opencontainers.image.description="Continuous Machine Learning reports: metrics diffs, plots and gates as PR/MR comments and checks" \
+      org.opencontainers.image.source="https://github.com/iterative/cml-action" \
+      org.opencontainers.image.documentation="https://github.com/iterative/cml-action/blob/main/docs/containers.md" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
+ENTRYPOINT ["/bin/bash", "/usr/local/bin/cml-entrypoint"]

@@ -1,0 +1,341 @@
+"""What the CML-compatible commands do (their flags are in cli_compat.py). Same context, forge and image code as
+the action; only the body differs: CML posts the user's file as it is (local images published and their links
+rewritten), followed by its watermark, and so do we, with our hidden marker in place of CML's watermark image.
+
+CML behaviour matched (iterative/cml src/cml.js, src/commenttarget.js, src/watermark.js, bin/cml/*):
+- comment: body = file + "\\n\\n" + watermark; `update` edits the newest comment with the same watermark title, else
+  creates; `--commit-sha` (alias `--head-sha`) without `--target` comments on that commit; `--pr` means
+  `--target=pr`; the comment URL is the only thing printed on stdout.
+- check: name and output.title = `--title` (default "CML Report"), summary = the file as it is, status completed.
+- asset publish: prints the URL, or with `--md` `![](URL "TITLE")` (images) / `[TITLE](URL)`; `--file` writes it.
+Everything else CML printed (warnings, progress) goes to stderr, so `cml-publish x.png --md >> report.md` works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from cml_action import workflow
+from cml_action.cli_compat_flags import IgnoredFlag, announce_ignored, notice, warning
+from cml_action.context import RunContext
+from cml_action.errors import CmlError
+from cml_action.forges.base import CheckRequest, CommentRequest, Forge, ForgeOptions, Limits, PreparedImage, Target
+
+# The sticky key of `cml comment update` without --watermark-title: CML then updates its latest comment whose
+# watermark has no title; one fixed key gives the same "one comment per repository thread" behaviour.
+DEFAULT_KEY = "cml"
+CHECK_KEY_PREFIX = "check:"  # GitLab: the note that carries a check's text, one per check title
+# What the forge protocol can post for each conclusion CML accepts (GitHub's check-run conclusions).
+CONCLUSION_POSTED = {
+    "success": "success",
+    "failure": "failure",
+    "neutral": "neutral",
+    "cancelled": "neutral",
+    "skipped": "neutral",
+    "timed_out": "failure",
+    "action_required": "failure",
+}
+# Tests set {"write_interval": 0.0}: the forge's pacing between writes is for real GitHub.
+FORGE_OPTION_OVERRIDES: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Session:
+    """A resolved run: where we are, which forge, and a scratch folder for prepared images."""
+
+    ctx: RunContext
+    forge: Forge
+    options: ForgeOptions
+    max_image_width: int
+    scratch: Path
+
+
+def _flags(args: argparse.Namespace) -> dict[str, str]:
+    given = {"forge": args.forge, "output-dir": args.output_dir, "max-image-width": args.max_image_width}
+    return {name: str(value) for name, value in given.items() if value is not None}
+
+
+def _pick_token(given: str | None, settings_token: str, env: Mapping[str, str]) -> str:
+    """--token, then the action's input/CML_TOKEN, then CML's REPO_TOKEN / repo_token (GITHUB_TOKEN: context)."""
+    for candidate in (given, settings_token, env.get("REPO_TOKEN"), env.get("repo_token")):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return ""
+
+
+def resolve_rev(workspace: Path, rev: str) -> str:
+    """A full commit sha for `--commit-sha` (CML takes any git revision, `HEAD` included)."""
+    import re
+
+    from cml_action import gitrepo
+
+    value = rev.strip()
+    found = gitrepo.rev_parse(workspace, value) if gitrepo.is_git_repo(workspace) else None
+    if found:
+        return found
+    if re.fullmatch(r"[0-9a-fA-F]{40}", value):
+        return value.lower()  # not fetched here (shallow clone): the forge knows it
+    raise CmlError(f"--commit-sha: '{value}' is not a commit of {workspace} (give a sha, or a ref such as HEAD)")
+
+
+def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[str, str] | None = None) -> Session:
+    from cml_action.context import detect
+    from cml_action.forges import make_forge
+    from cml_action.inputs import parse_settings
+
+    environ = os.environ if env is None else env
+    settings = parse_settings(environ, _flags(args))
+    token = _pick_token(args.token, settings.token, environ)
+    if token:
+        from cml_action.redact import add_secret
+
+        workflow.mask(token, stream=sys.stderr)
+        add_secret(token)
+    ctx = detect(environ, requested_forge=settings.forge, head_sha=head_sha, token=token)
+    out = Path(settings.output_dir)
+    options = ForgeOptions(
+        assets_branch=settings.assets_branch,
+        output_dir=out if out.is_absolute() else ctx.workspace / out,
+        title=settings.title,
+    )
+    options = replace(options, **FORGE_OPTION_OVERRIDES)
+    scratch = Path(tempfile.mkdtemp(prefix="cml-compat-"))
+    return Session(ctx, make_forge(ctx, options), options, settings.max_image_width, scratch)
+
+
+def _head_sha(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> str:
+    from cml_action.context import workspace_from_env
+
+    if not args.commit_sha:
+        return ""
+    return resolve_rev(workspace_from_env(os.environ if env is None else env).resolve(), args.commit_sha)
+
+
+def read_markdown(name: str) -> tuple[Path, str]:
+    from cml_action.workspace import MAX_TEXT_BYTES
+
+    path = Path(name)
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise CmlError(f"'{name}' is {size} bytes, too large for a report (limit {MAX_TEXT_BYTES})")
+        return path.resolve(), path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CmlError(f"'{name}' does not exist (give the markdown report file to post)") from None
+    except IsADirectoryError:
+        raise CmlError(f"'{name}' is a folder (give the markdown report file to post)") from None
+    except UnicodeDecodeError:
+        raise CmlError(f"'{name}' is not UTF-8 text (give a markdown file)") from None
+    except OSError as exc:
+        raise CmlError(f"cannot read '{name}': {exc.strerror or exc}") from None
+
+
+def comment_target(args: argparse.Namespace, head_sha: str) -> Target:
+    """CML's rules: `--pr` means pr; `--commit-sha` without `--target` means that commit; else --target or auto."""
+    from cml_action.targets import parse_target
+
+    if args.pr:
+        if args.target:
+            notice(f"--pr overrides --target={args.target} (as in CML); the comment goes to the pull request")
+        return Target("pr")
+    if head_sha and not args.target:
+        return Target("commit", sha=head_sha)
+    try:
+        return parse_target(args.target or "auto")
+    except CmlError:
+        raise CmlError(
+            f"--target: '{args.target}' is not a target (use auto, pr, commit, pr/N, issue/N or commit/SHA)"
+        ) from None
+
+
+def _size(text: str, unit: str) -> int:
+    return len(text.encode("utf-8")) if unit == "bytes" else len(text)
+
+
+def fitted_body(text: str, marker: str, limits: Limits, hint: str) -> str:
+    """The file, cut to the forge's limit if it must be, then the marker (never cut: it makes `update` work).
+    A marker-like line inside the file is defused, so a pasted report cannot pose as another key's comment."""
+    from cml_action.report.assemble import defuse_markers
+    from cml_action.report.limits import fit_to_limit
+
+    tail = f"\n\n{marker}"
+    room = limits.comment - _size(tail, limits.unit)
+    fitted: str = fit_to_limit(defuse_markers(text.rstrip("\n")), room, unit=limits.unit, full_report_hint=hint)
+    return fitted + tail
+
+
+def _image_root(ws: Path, doc: Path) -> Path:
+    """Images are read inside the workspace; a report kept outside it may use the images beside it."""
+    from cml_action.workspace import inside
+
+    return ws if inside(ws, doc) else doc.parent
+
+
+def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment: bool) -> str:
+    """Preflight, then publish the local and data: images `text` references; returns text with links rewritten."""
+    from cml_action.media import MediaSet, prepare_referenced
+    from cml_action.report.mdimages import rewrite_image_refs
+
+    media = MediaSet()
+    root = _image_root(session.ctx.workspace, doc)
+    prepare_referenced(root, 0, doc, text, media, max_width=session.max_image_width, out_dir=session.scratch)
+    for message in media.warnings:
+        warning(message)
+    images = media.all()
+    session.forge.preflight(wants_comment=wants_comment, wants_check=False, wants_images=bool(images))
+    if not images:
+        return text
+    urls = session.forge.publish_images(images)
+    mapping = {target: urls[image.sha256] for (_, target), image in media.by_target.items() if image.sha256 in urls}
+    return rewrite_image_refs(text, mapping) if mapping else text
+
+
+def _hint(doc: Path, ctx: RunContext) -> str:
+    shown = doc.name
+    return f"`{shown}` in the workspace of [this run]({ctx.run_url})" if ctx.run_url else f"`{shown}`"
+
+
+def comment_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) -> int:
+    announce_ignored(args, ignored)
+    doc, text = read_markdown(args.markdown_file)
+    head_sha = _head_sha(args)
+    target = comment_target(args, head_sha)
+    session = open_session(args, head_sha=head_sha)
+    from cml_action.report.assemble import marker_for
+
+    key = session.ctx.key(args.watermark_title) if args.watermark_title.strip() else DEFAULT_KEY
+    marker = marker_for(key)
+    if args.publish:
+        text = publish_referenced(session, doc, text, wants_comment=True)
+    else:
+        session.forge.preflight(wants_comment=True, wants_check=False, wants_images=False)
+    body = fitted_body(text, marker, session.forge.limits, _hint(doc, session.ctx))
+    mode: Literal["update", "create"] = "update" if args.update else "create"
+    published = session.forge.post_comment(CommentRequest(body, marker, target, mode))
+    print(published.url, flush=True)
+    return 0
+
+
+def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) -> int:
+    from cml_action.cli_compat import CHECK_CONCLUSIONS, CHECK_STATUSES
+
+    announce_ignored(args, ignored)
+    if args.conclusion not in CHECK_CONCLUSIONS:
+        raise CmlError(f"--conclusion: unknown value '{args.conclusion}' (use one of: {', '.join(CHECK_CONCLUSIONS)})")
+    if args.status not in CHECK_STATUSES:
+        raise CmlError(f"--status: unknown value '{args.status}' (use one of: {', '.join(CHECK_STATUSES)})")
+    if args.status != "completed":
+        notice(f"--status={args.status} is accepted for CML compatibility; the check is posted completed")
+    doc, text = read_markdown(args.markdown_file)
+    session = open_session(args, head_sha=_head_sha(args))
+    ctx, forge = session.ctx, session.forge
+    posted = CONCLUSION_POSTED[args.conclusion]
+    if posted != args.conclusion:
+        notice(f"--conclusion={args.conclusion} is posted as '{posted}' (cml-action posts success, failure or neutral)")
+    on_gitlab = ctx.forge == "gitlab"
+    forge.preflight(wants_comment=on_gitlab, wants_check=True, wants_images=False)
+    from cml_action.report.assemble import marker_for
+    from cml_action.report.limits import fit_to_limit
+
+    limits = forge.limits
+    summary = fit_to_limit(text, limits.check, unit=limits.check_unit, full_report_hint=_hint(doc, ctx))
+    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title))  # type: ignore[arg-type]
+    if on_gitlab:
+        # A GitLab commit status holds 255 characters: the report itself goes in a note, as the action does.
+        marker = marker_for(CHECK_KEY_PREFIX + args.title)
+        note = forge.post_comment(CommentRequest(fitted_body(text, marker, limits, _hint(doc, ctx)), marker,
+                                                 Target("auto"), "update"))  # fmt: skip
+        print(f"Report note: {note.url}", file=sys.stderr)
+    print(f"Check: {check.url}", file=sys.stderr)  # CML prints nothing on stdout for a check
+    return 0
+
+
+def _read_asset(name: str | None) -> tuple[bytes | None, Path | None]:
+    if name in (None, "-"):
+        if sys.stdin.isatty():
+            raise CmlError("no image given: name an image file, or pipe one on stdin ('-')")
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise CmlError("stdin is empty: pipe an image, or name an image file")
+        return data, None
+    path = Path(name)
+    if not path.is_file():
+        raise CmlError(f"'{name}' does not exist or is not a file (give an image to publish)")
+    return None, path
+
+
+def prepare_asset(name: str | None, session: Session) -> PreparedImage:
+    from cml_action.images import prepare_image, prepare_image_bytes
+
+    data, path = _read_asset(name)
+    if path is not None:
+        return prepare_image(path, max_width=session.max_image_width, out_dir=session.scratch)
+    assert data is not None
+    return prepare_image_bytes(data, name_hint="stdin", max_width=session.max_image_width, out_dir=session.scratch)
+
+
+def asset_markdown(url: str, title: str) -> str:
+    """CML's `--md` form for an image: the title goes in the link title (CML leaves the alt text empty)."""
+    if not title:
+        return f"![]({url})"
+    quoted = title.replace("\\", "\\\\").replace('"', '\\"')
+    return f'![]({url} "{quoted}")'
+
+
+def _usable_link(url: str, session: Session) -> str:
+    """A printed link must work wherever it is pasted: the local forge links relative to its output folder, and
+    GitLab answers `/uploads/…`, relative to the project (CML printed the project URL + that path too)."""
+    if "://" in url:
+        return url
+    ctx = session.ctx
+    if ctx.forge == "gitlab" and url.startswith("/uploads/") and ctx.server_url and ctx.repo:
+        return f"{ctx.server_url.rstrip('/')}/{ctx.repo}{url}"
+    if ctx.forge == "local" and not url.startswith("/"):
+        return str((session.options.output_dir / url).resolve())
+    return url
+
+
+def publish_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) -> int:
+    announce_ignored(args, ignored)
+    session = open_session(args)
+    image = prepare_asset(args.asset, session)
+    session.forge.preflight(wants_comment=False, wants_check=False, wants_images=True)
+    urls = session.forge.publish_images([image])
+    url = _usable_link(urls[image.sha256], session)
+    output = asset_markdown(url, args.title) if args.md else url
+    _emit(output, args.file)
+    return 0
+
+
+def _emit(output: str, file: str | None) -> None:
+    if file:
+        try:
+            Path(file).write_text(output + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CmlError(f"--file: cannot write '{file}': {exc.strerror or exc}") from None
+        return
+    print(output, flush=True)
+
+
+def files_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) -> int:
+    from cml_action.dvc.files import files_markdown_from_json
+
+    if args.maxchars is not None:
+        notice("--maxchars is accepted for CML compatibility and ignored: the list is capped at 100 rows per section")
+    if args.metrics is not None:
+        text = args.metrics
+    elif sys.stdin.isatty():
+        raise CmlError("cml-files reads 'dvc diff --json' on stdin: run 'dvc diff --json main | cml-files'")
+    else:
+        text = sys.stdin.read()
+    if not text.strip():
+        raise CmlError("cml-files: no input (pipe the output of 'dvc diff --json' into it)")
+    _emit(files_markdown_from_json(text).rstrip("\n"), args.file)
+    return 0

@@ -1,0 +1,157 @@
+"""Publish images to the assets branch in ONE commit through GitHub's Git Data API.
+
+Flow (REST docs, "Git database"): read the branch ref; list the tip's tree (recursive) so images already present
+cost nothing; create a blob per missing image; create a tree on top of the tip's tree (`base_tree`); create a
+commit whose parent is the tip (no parent: the branch is created as an orphan); move the ref (fast-forward only).
+When another job moved the ref first (422 "not a fast forward" / "Reference already exists"), the new tip is read
+and the tree and commit are rebuilt on it; blobs already created are reused.
+
+Paths are content-addressed, `cml/<sha256[:2]>/<sha256>.<ext>`, so the same image is stored once. Links have the
+form `{server}/{owner}/{repo}/blob/{commit}/{path}?raw=true`: GitHub renders those in comments of private
+repositories for readers with access, which `data:` URIs and raw.githubusercontent.com links do not.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cml_action.forges.base import PreparedImage
+from cml_action.forges.github_http import Caller
+
+ASSET_ROOT = "cml"
+BLOB_MODE = "100644"
+
+
+def asset_path(image: PreparedImage) -> str:
+    return f"{ASSET_ROOT}/{image.sha256[:2]}/{image.name}"
+
+
+@dataclass(frozen=True)
+class BranchTip:
+    commit: str
+    tree: str
+    paths: frozenset[str]
+
+
+class RefMoved(Exception):
+    """The branch moved under us (a concurrent job): rebuild on the new tip."""
+
+
+class AssetPublisher:
+    def __init__(self, requester: Any, *, repo: str, server_url: str, branch: str, caller: Caller) -> None:
+        self._requester = requester
+        self._repo = repo
+        self._api = f"/repos/{repo}"
+        self._server_url = server_url
+        self._branch = branch
+        self._caller = caller
+        self._blobs: dict[str, str] = {}  # asset path -> blob sha created by this publisher
+
+    def _request(self, verb: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None) -> Any:
+        _headers, data = self._requester.requestJsonAndCheck(verb, self._api + path, parameters=query, input=body)
+        return data
+
+    def _read_tip(self) -> BranchTip | None:
+        from github.GithubException import GithubException
+
+        def read() -> BranchTip | None:
+            try:
+                ref = self._request("GET", f"/git/ref/heads/{self._branch}")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            commit = ref["object"]["sha"]
+            # The trees endpoint takes a commit sha too ("tree_sha: the SHA1 value or ref name of the tree").
+            tree = self._request("GET", f"/git/trees/{commit}", query={"recursive": 1})
+            paths = frozenset(entry["path"] for entry in tree.get("tree", []) if entry.get("type") == "blob")
+            return BranchTip(commit=commit, tree=tree["sha"], paths=paths)
+
+        return self._caller.read("images", self._repo, read)
+
+    def _blob_for(self, path: str, image: PreparedImage) -> str:
+        if path not in self._blobs:
+            content = base64.b64encode(image.path.read_bytes()).decode("ascii")
+            created = self._caller.write(
+                "images",
+                self._repo,
+                lambda: self._request("POST", "/git/blobs", body={"content": content, "encoding": "base64"}),
+            )
+            self._blobs[path] = created["sha"]
+        return self._blobs[path]
+
+    def _commit_on(self, tip: BranchTip | None, missing: Mapping[str, PreparedImage]) -> str:
+        entries = [
+            {"path": path, "mode": BLOB_MODE, "type": "blob", "sha": self._blob_for(path, image)}
+            for path, image in sorted(missing.items())
+        ]
+        tree_body: dict[str, Any] = {"tree": entries}
+        if tip is not None:
+            tree_body["base_tree"] = tip.tree
+        tree = self._caller.write("images", self._repo, lambda: self._request("POST", "/git/trees", body=tree_body))
+        commit_body = {
+            "message": f"cml-action: publish {len(entries)} image(s)",
+            "tree": tree["sha"],
+            "parents": [tip.commit] if tip is not None else [],
+        }
+        commit = self._caller.write(
+            "images", self._repo, lambda: self._request("POST", "/git/commits", body=commit_body)
+        )
+        return str(commit["sha"])
+
+    def _move_ref(self, tip: BranchTip | None, commit: str) -> None:
+        from github.GithubException import GithubException
+
+        def landed() -> bool | None:
+            now = self._read_tip()
+            return True if now is not None and now.commit == commit else None
+
+        def move() -> bool:
+            try:
+                if tip is None:
+                    self._request("POST", "/git/refs", body={"ref": f"refs/heads/{self._branch}", "sha": commit})
+                else:
+                    self._request("PATCH", f"/git/refs/heads/{self._branch}", body={"sha": commit, "force": False})
+            except GithubException as exc:
+                if exc.status == 422:
+                    raise RefMoved() from None
+                raise
+            return True
+
+        try:
+            self._caller.write("images", self._repo, move, refind=landed)
+        except RefMoved:
+            if landed():  # our own earlier attempt landed and its response was lost
+                return
+            raise
+
+    def publish(self, images: Sequence[PreparedImage]) -> dict[str, str]:
+        """sha256 -> link for every image; at most one new commit on the branch."""
+        by_path = {asset_path(image): image for image in images}
+        if not by_path:
+            return {}
+        for _round in range(self._caller.max_attempts):
+            tip = self._read_tip()
+            missing = {path: image for path, image in by_path.items() if tip is None or path not in tip.paths}
+            if not missing:
+                assert tip is not None
+                return self._links(tip.commit, by_path)
+            commit = self._commit_on(tip, missing)
+            try:
+                self._move_ref(tip, commit)
+            except RefMoved:
+                continue
+            return self._links(commit, by_path)
+        from cml_action.errors import PublishError
+
+        raise PublishError(
+            f"publishing the images to {self._repo} failed: the branch '{self._branch}' kept moving under us "
+            f"({self._caller.max_attempts} attempts; re-run the job, or use a separate assets-branch per workflow)"
+        )
+
+    def _links(self, commit: str, by_path: Mapping[str, PreparedImage]) -> dict[str, str]:
+        base = f"{self._server_url}/{self._repo}/blob/{commit}"
+        return {image.sha256: f"{base}/{path}?raw=true" for path, image in by_path.items()}

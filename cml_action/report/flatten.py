@@ -1,0 +1,48 @@
+"""Flatten parsed metrics the way DVC 3.x does (`dvc.repo.metrics.show._extract_metrics` + `flatten_dict`).
+
+Observed with DVC 3.67 (see docs/report.md): nested mappings are joined with dots (`a.b.c`); numbers, strings and
+booleans are metrics; lists, nulls, dates and empty mappings are dropped (DVC 3 no longer indexes lists as
+`a.0.b`); a file whose whole content is one scalar is a single metric named `""`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cml_action.errors import CmlError
+from cml_action.report.escape import for_log
+
+MetricValue = int | float | str | bool
+
+
+def is_metric_value(value: object) -> bool:
+    # bool is an int subclass: DVC keeps booleans and even diffs them (True - False == 1).
+    return isinstance(value, int | float | str)
+
+
+def flatten_metrics(data: object, path_label: str = "") -> dict[str, MetricValue]:
+    """Flat `name -> value` for one parsed metrics file, in the file's own order."""
+    if isinstance(data, Mapping):
+        flat: dict[str, MetricValue] = {}
+        _flatten_into(flat, data, "", path_label)
+        return flat
+    # DVC: `val or {}` -- a falsy top-level scalar (0, "", false) counts as an empty file.
+    if is_metric_value(data) and data:
+        return {"": data}  # type: ignore[dict-item]
+    return {}
+
+
+def _flatten_into(flat: dict[str, MetricValue], data: Mapping[object, object], prefix: str, label: str) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            _flatten_into(flat, value, name + ".", label)
+        elif is_metric_value(value):
+            if name in flat:
+                # flatten_dict raises "duplicated key" here, so DVC fails to load such a file too.
+                raise CmlError(
+                    f"metrics file '{for_log(label)}': metric '{for_log(name)}' appears twice after "
+                    "joining nested keys with dots (rename one of them)",
+                    file=label or None,
+                )
+            flat[name] = value  # type: ignore[assignment]

@@ -1,0 +1,124 @@
+"""Fit a report into a forge's body limit without breaking its markdown or losing the sticky marker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Literal
+
+from cml_action.report.assemble import MARKER_PREFIX
+from cml_action.report.blocks import closers_for
+from cml_action.report.spans import Fence, closes_fence, fence_opener
+
+Unit = Literal["chars", "bytes"]
+# DESIGN §3: these are the bodies the APIs accept (GitHub docs: comment body and check-run output.summary
+# maximums; GitLab: note body maximum).
+GITHUB_COMMENT_LIMIT = 65_536
+GITHUB_CHECK_SUMMARY_LIMIT = 65_535
+GITLAB_NOTE_LIMIT = 1_000_000
+# A heading cut is preferred unless it would throw away more than this share of what a line cut keeps.
+_HEADING_CUT_MIN_SHARE = 0.5
+
+_HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
+
+
+def _measure(unit: Unit) -> Callable[[str], int]:
+    return len if unit == "chars" else (lambda text: len(text.encode("utf-8")))
+
+
+def _split_marker(markdown: str) -> tuple[str, str]:
+    stripped = markdown.rstrip()
+    last_line_start = stripped.rfind("\n") + 1
+    if stripped.startswith(MARKER_PREFIX, last_line_start):
+        return stripped[:last_line_start], stripped[last_line_start:] + "\n"
+    return markdown, ""
+
+
+def _note(shown: int, total: int, unit: Unit, hint: str) -> str:
+    noun = "characters" if unit == "chars" else "bytes"
+    return f"\n> [!NOTE]\n> … report truncated: {shown} of {total} {noun} shown. Full report: {hint}\n"
+
+
+def _line_starts(body: str) -> tuple[list[int], list[int]]:
+    """Offsets of all line starts and of heading lines outside code fences."""
+    starts, headings = [], []
+    fence: Fence | None = None
+    offset = 0
+    for line in body.splitlines(keepends=True):
+        starts.append(offset)
+        text = line.rstrip("\r\n")
+        if fence is not None:
+            fence = None if closes_fence(text, fence) else fence
+        elif (fence := fence_opener(text)) is None and _HEADING.match(text):
+            headings.append(offset)
+        offset += len(line)
+    return starts, headings
+
+
+def _best_cut(body: str, candidates: list[int], budget: int, measure: Callable[[str], int]) -> int | None:
+    """The longest prefix ending at a candidate offset that fits in `budget` with its closers."""
+    for offset in reversed(candidates):
+        prefix = body[:offset]
+        if measure(prefix) > budget:
+            continue
+        if measure(prefix) + measure(closers_for(prefix)) <= budget:
+            return offset
+    return None
+
+
+def _mid_line_cut(body: str, budget: int, measure: Callable[[str], int]) -> int:
+    """One giant line: the longest character prefix that fits with its closers (binary search)."""
+    low, high = 0, len(body)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(body[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    while low > 0 and measure(body[:low]) + measure(closers_for(body[:low])) > budget:
+        low -= max(1, low // 50)
+    return max(low, 0)
+
+
+def _cut(body: str, budget: int, measure: Callable[[str], int]) -> str:
+    starts, headings = _line_starts(body)
+    line_cut = _best_cut(body, starts, budget, measure)
+    heading_cut = _best_cut(body, headings, budget, measure)
+    if line_cut is None or line_cut == 0:
+        cut = _mid_line_cut(body, budget, measure)
+    elif heading_cut is not None and heading_cut >= line_cut * _HEADING_CUT_MIN_SHARE:
+        cut = heading_cut
+    else:
+        cut = line_cut
+    return body[:cut]
+
+
+def fit_to_limit(markdown: str, limit: int, *, unit: Unit = "chars", full_report_hint: str) -> str:
+    """`markdown` unchanged when within `limit`; else cut at a heading (or line), blocks closed, a note pointing
+    to the full report, and the trailing marker kept. The result never exceeds `limit`."""
+    measure = _measure(unit)
+    total = measure(markdown)
+    if total <= limit:
+        return markdown
+    body, marker = _split_marker(markdown)
+    widest_note = _note(total, total, unit, full_report_hint)
+    for note_template, keep_marker in ((widest_note, True), ("", True), ("", False)):
+        tail = marker if keep_marker else ""
+        budget = limit - measure(note_template) - measure(tail) - (1 if tail else 0)
+        for _attempt in range(4):  # normalising the cut's trailing whitespace can cost a character or two
+            if budget < 0:
+                break
+            result = _truncated(body, budget, measure, total, unit, full_report_hint if note_template else None)
+            result += "\n" + tail if tail else ""
+            overflow = measure(result) - limit
+            if overflow <= 0:
+                return result
+            budget -= overflow
+    return ""
+
+
+def _truncated(body: str, budget: int, measure: Callable[[str], int], total: int, unit: Unit, hint: str | None) -> str:
+    prefix = _cut(body, budget, measure).rstrip()
+    prefix += "\n" if prefix else ""
+    prefix += closers_for(prefix)
+    return prefix + (_note(measure(prefix), total, unit, hint) if hint is not None else "")

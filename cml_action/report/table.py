@@ -1,0 +1,113 @@
+"""Render a `MetricsDiff` exactly like `dvc metrics diff --md` / `--json` (DVC 3.67, tabulate "github")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from cml_action.report.diff import MetricRow, MetricsDiff
+from cml_action.report.escape import display_width, escape_cell
+
+MISSING = "-"  # DVC's fill value for a missing side or a missing change
+TRIPPED_MARKER = "❌ "  # prefixed to the Change cell of a row that trips a threshold gate
+_MIN_HEADER_PADDING = 2  # tabulate pads each column to at least len(header) + 2
+
+
+def format_value(value: object, precision: int) -> str:
+    """DVC's `_format_field(..., round_digits=True)`: floats rounded to `precision` decimals, then `str()`.
+    (DVC itself turns `--precision 0` into its default 5; here 0 really rounds to whole numbers.)"""
+    if value is None:
+        return MISSING
+    if isinstance(value, float):
+        return str(round(value, precision))
+    return str(value)
+
+
+def table_rows(
+    diff: MetricsDiff, *, show_all: bool, tripped: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[MetricRow, ...]:
+    """Rows the table shows: changed ones, plus unchanged ones with `show_all`, plus every tripped one."""
+    return tuple(row for row in diff.rows if show_all or row.changed or row.key in tripped)
+
+
+def render_metrics_table(
+    diff: MetricsDiff,
+    *,
+    precision: int,
+    show_all: bool,
+    tripped: frozenset[tuple[str, str]] = frozenset(),
+    baseline_label: str = "HEAD",
+    current_label: str = "workspace",
+) -> str:
+    """The markdown table, ending with a newline. No rows gives the header-only table, as DVC prints."""
+    headers = ["Path", "Metric", escape_cell(baseline_label), escape_cell(current_label), "Change"]
+    body = [_cells(row, precision, row.key in tripped) for row in table_rows(diff, show_all=show_all, tripped=tripped)]
+    return _github_table(headers, body)
+
+
+def _cells(row: MetricRow, precision: int, is_tripped: bool) -> list[str]:
+    change = format_value(row.change, precision)
+    return [
+        escape_cell(row.path),
+        escape_cell(row.metric),
+        escape_cell(format_value(row.old, precision)),
+        escape_cell(format_value(row.new, precision)),
+        TRIPPED_MARKER + change if is_tripped else change,
+    ]
+
+
+def _github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    widths = [display_width(header) + _MIN_HEADER_PADDING for header in headers]
+    for cells in body:
+        for column, cell in enumerate(cells):
+            width = display_width(cell)
+            if width > widths[column]:
+                widths[column] = width
+    lines = [_line(headers, widths), "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
+    lines.extend(_line(cells, widths) for cells in body)
+    return "\n".join(lines) + "\n"
+
+
+def _line(cells: Iterable[str], widths: Sequence[int]) -> str:
+    padded = (cell + " " * (width - display_width(cell)) for cell, width in zip(cells, widths, strict=True))
+    return "| " + " | ".join(padded) + " |"
+
+
+def render_metrics_json(diff: MetricsDiff, *, show_all: bool = False) -> str:
+    """`dvc metrics diff --json`: `{path: {metric: {"old", "new", "diff"?}}}`, unrounded, `diff` only when
+    both sides are numbers, unchanged metrics only with `show_all`."""
+    result: dict[str, dict[str, dict[str, object]]] = {}
+    for row in table_rows(diff, show_all=show_all):
+        entry: dict[str, object] = {"old": row.old, "new": row.new}
+        if row.change is not None:
+            entry["diff"] = row.change
+        result.setdefault(row.path, {})[row.metric] = entry
+    return json.dumps(result)
+
+
+def render_metrics_section(
+    diff: MetricsDiff,
+    *,
+    precision: int,
+    show_all: bool,
+    tripped: frozenset[tuple[str, str]] = frozenset(),
+    baseline_label: str = "HEAD",
+    current_label: str = "workspace",
+    heading: str = "### Metrics",
+) -> str:
+    """The report's metrics section: heading + table; a one-line note when nothing changed; "" without metrics."""
+    if not diff.rows:
+        return ""
+    if not table_rows(diff, show_all=show_all, tripped=tripped):
+        count = len(diff.rows)
+        noun = "metric" if count == 1 else "metrics"
+        return f"{heading}\n\nNo metric changed ({count} {noun} compared).\n"
+    table = render_metrics_table(
+        diff,
+        precision=precision,
+        show_all=show_all,
+        tripped=tripped,
+        baseline_label=baseline_label,
+        current_label=current_label,
+    )
+    return f"{heading}\n\n{table}"

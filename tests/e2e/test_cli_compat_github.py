@@ -1,0 +1,335 @@
+"""CML-compatible commands against the fake GitHub: what each posts for the invocation a CML workflow has.
+
+CML (iterative/cml src/cml.js) posts the markdown file as it is, local images published and their links rewritten,
+followed by its watermark; we post the same with our hidden marker as the watermark. `update` edits in place.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from cml_action import cli, cli_compat_run
+from tests.e2e import payloads
+from tests.fakes.github import FakeGitHub
+from tests.fakes.github.fixtures import fake_github  # noqa: F401  (fixture)
+from tests.gitutil import commit_files, init_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PR = 7
+DEFAULT_MARKER = "<!-- cml-action:key=cml -->"
+
+
+def png(colour: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Run:
+    gh: FakeGitHub
+    ws: Path
+    head: str
+    env: dict[str, str]
+
+
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "GITLAB_", "CI_", "INPUT_", "CML_", "RUNNER_")) or name in ("REPO_TOKEN",):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def run(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:  # noqa: F811
+    gh = fake_github
+    head = gh.add_commit(gh.repo, {"README.md": b"# hello\n", "train.py": b"print(1)\n"}, message="Train")
+    gh.add_pull(gh.repo, head_sha=head, number=PR, base_sha=gh.main_sha)
+    ws = init_repo(tmp_path / "ws")
+    commit_files(ws, {"README.md": "# hello\n"})
+    event = payloads.with_commits("pull_request_opened", head=head, base=gh.main_sha, number=PR, repo=gh.repo)
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_API_URL": gh.api_url,
+        "GITHUB_SERVER_URL": gh.server_url,
+        "GITHUB_REPOSITORY": gh.repo,
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(payloads.write(tmp_path / "event.json", event)),
+        "GITHUB_SHA": gh.main_sha,
+        "GITHUB_TOKEN": gh.app_token,
+        "GITHUB_WORKSPACE": str(ws),
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_WORKFLOW": "CML",
+        "GITHUB_JOB": "train",
+    }
+    _clean_env(monkeypatch)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(ws)
+    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "write_interval", 0.0)
+    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "timeout", 5.0)
+    yield Run(gh, ws, head, env)
+
+
+def cml(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def pr_comments(run: Run) -> list[dict[str, object]]:
+    return run.gh.issue_comments(run.gh.repo, PR)
+
+
+def asset_link(run: Run) -> str:
+    """The one image on the assets branch, as the link GitHub renders (blob URL with ?raw=true)."""
+    commit = run.gh.ref(run.gh.repo, "heads/cml-assets")
+    assert commit is not None
+    paths = [p for p in run.gh.tree_paths(run.gh.repo, commit) if p.startswith("cml/")]
+    assert len(paths) == 1
+    return f"{run.gh.server_url}/{run.gh.repo}/blob/{commit}/{paths[0]}?raw=true"
+
+
+def test_comment_create_posts_the_file_and_marker_and_prints_the_url(
+    run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (run.ws / "report.md").write_text("# Results\n\n| a | b |\n|---|---|\n| 1 | 2 |\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "create", "report.md")
+    assert code == 0, err
+    [comment] = pr_comments(run)
+    assert comment["body"] == f"# Results\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n{DEFAULT_MARKER}"
+    assert out == f"{comment['html_url']}\n"  # CML prints the comment URL, and only that, on stdout
+
+
+def test_local_images_are_published_and_links_rewritten(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "plots").mkdir()
+    (run.ws / "plots" / "loss.png").write_bytes(png())
+    report = "Loss:\n\n![loss](plots/loss.png)\n\nRemote: ![badge](https://img.shields.io/badge/x-y-green)\n"
+    (run.ws / "report.md").write_text(report, encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "create", "report.md")
+    assert code == 0, err
+    link = asset_link(run)
+    [comment] = pr_comments(run)
+    expected = (
+        f"Loss:\n\n![loss]({link})\n\nRemote: ![badge](https://img.shields.io/badge/x-y-green)\n\n{DEFAULT_MARKER}"
+    )
+    assert comment["body"] == expected
+    raw = link.removeprefix(run.gh.server_url)
+    commit, path = raw.split("/blob/", 1)[1].removesuffix("?raw=true").split("/", 1)
+    assert run.gh.file_at(run.gh.repo, commit, path)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_publish_leaves_links_alone(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "loss.png").write_bytes(png())
+    (run.ws / "report.md").write_text("![loss](loss.png)\n", encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "create", "report.md", "--publish=false")
+    assert code == 0, err
+    assert pr_comments(run)[0]["body"] == f"![loss](loss.png)\n\n{DEFAULT_MARKER}"
+    assert run.gh.ref(run.gh.repo, "heads/cml-assets") is None
+
+
+def test_update_edits_in_place_and_create_adds(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    report = run.ws / "report.md"
+    report.write_text("first\n", encoding="utf-8")
+    assert cml(capsys, "comment", "update", "report.md")[0] == 0
+    [first] = pr_comments(run)
+    report.write_text("second\n", encoding="utf-8")
+    code, out, _ = cml(capsys, "comment", "update", "report.md")
+    assert code == 0
+    [edited] = pr_comments(run)
+    assert (edited["id"], edited["body"]) == (first["id"], f"second\n\n{DEFAULT_MARKER}")
+    assert out == f"{edited['html_url']}\n"
+    assert run.gh.api_requests("PATCH", r"/issues/comments/\d+$")
+    assert cml(capsys, "comment", "create", "report.md")[0] == 0
+    assert [c["body"] for c in pr_comments(run)] == [f"second\n\n{DEFAULT_MARKER}"] * 2
+
+
+def test_watermark_title_is_the_sticky_key(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "a.md").write_text("A1\n", encoding="utf-8")
+    (run.ws / "b.md").write_text("B1\n", encoding="utf-8")
+    assert cml(capsys, "comment", "update", "a.md", "--watermark-title", "first {workflow} report")[0] == 0
+    assert cml(capsys, "comment", "update", "b.md", "--watermark-title=second {workflow} report")[0] == 0
+    (run.ws / "a.md").write_text("A2\n", encoding="utf-8")
+    assert cml(capsys, "comment", "update", "a.md", "--watermark-title", "first {workflow} report")[0] == 0
+    assert [c["body"] for c in pr_comments(run)] == [
+        "A2\n\n<!-- cml-action:key=first%20CML%20report -->",  # {workflow} expanded; spaces encoded
+        "B1\n\n<!-- cml-action:key=second%20CML%20report -->",
+    ]
+
+
+def test_target_issue_and_commit_sha(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    issue = run.gh.add_issue(run.gh.repo, title="Nightly")
+    (run.ws / "report.md").write_text("nightly\n", encoding="utf-8")
+    assert cml(capsys, "comment", "create", "report.md", f"--target=issue/{issue}")[0] == 0
+    assert [c["body"] for c in run.gh.issue_comments(run.gh.repo, issue)] == [f"nightly\n\n{DEFAULT_MARKER}"]
+    # CML: --commit-sha without --target comments on that commit, not on the PR.
+    assert cml(capsys, "comment", "create", "report.md", "--commit-sha", run.head)[0] == 0
+    assert [c["body"] for c in run.gh.commit_comments(run.gh.repo, run.head)] == [f"nightly\n\n{DEFAULT_MARKER}"]
+    assert pr_comments(run) == []
+
+
+def test_cml_only_flags_are_accepted_with_one_notice_each(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "report.md").write_text("ok\n", encoding="utf-8")
+    argv = ["comment", "create", "report.md", "--driver=github", "--repo", "https://github.com/o/r", "--native",
+            "--publish-url", "https://asset.cml.dev", "--rmWatermark", "--watch", "--log", "debug"]  # fmt: skip
+    code, out, err = cml(capsys, *argv)
+    assert code == 0
+    notices = [line for line in err.splitlines() if line.startswith("::notice::")]
+    assert [line.split(" is accepted", 1)[0] for line in notices] == [
+        "::notice::--driver", "::notice::--repo", "::notice::--log", "::notice::--native", "::notice::--publish-url",
+        "::notice::--rm-watermark", "::notice::--watch",
+    ]  # fmt: skip
+    assert all(" is accepted for CML compatibility and ignored: " in line for line in notices)
+    assert out == f"{pr_comments(run)[0]['html_url']}\n"
+
+
+def test_token_flag_is_used(run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_not_a_token_the_fake_knows")
+    (run.ws / "report.md").write_text("ok\n", encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "create", "report.md", "--token", run.gh.app_token)
+    assert code == 0, err
+    assert len(pr_comments(run)) == 1
+
+
+def test_repo_token_is_used_like_cml(
+    run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_not_a_token_the_fake_knows")
+    monkeypatch.setenv("REPO_TOKEN", run.gh.app_token)
+    (run.ws / "report.md").write_text("ok\n", encoding="utf-8")
+    assert cml(capsys, "comment", "create", "report.md")[0] == 0
+    assert len(pr_comments(run)) == 1
+
+
+def test_check_create_posts_the_file_as_summary(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "report.md").write_text("## Eval\n\nacc 0.9\n", encoding="utf-8")
+    code, out, err = cml(capsys, "check", "create", "report.md", "--title", "Model eval", "--conclusion", "failure")
+    assert code == 0, err
+    [check] = run.gh.check_runs(run.gh.repo)
+    assert (check["name"], check["head_sha"], check["status"], check["conclusion"]) == (
+        "Model eval", run.head, "completed", "failure"
+    )  # fmt: skip
+    assert (check["output"]["title"], check["output"]["summary"]) == ("Model eval", "## Eval\n\nacc 0.9\n")
+    assert out == ""  # CML prints nothing on stdout for a check
+    assert f"Check: {check['html_url']}" in err
+
+
+def test_check_conclusion_the_forge_lacks_is_mapped_with_a_notice(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "report.md").write_text("slow\n", encoding="utf-8")
+    code, _, err = cml(capsys, "check", "create", "report.md", "--conclusion=timed_out", "--head-sha", run.head)
+    assert code == 0, err
+    [check] = run.gh.check_runs(run.gh.repo)
+    assert (check["name"], check["conclusion"]) == ("CML Report", "failure")
+    assert "::notice::--conclusion=timed_out is posted as 'failure'" in err
+
+
+def test_check_with_a_personal_token_is_one_clear_line(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "report.md").write_text("x\n", encoding="utf-8")
+    code, out, err = cml(capsys, "check", "create", "report.md", "--token", run.gh.user_token)
+    assert code == 1
+    errors = [line for line in (out + err).splitlines() if line.startswith("::error")]
+    assert len(errors) == 1
+    assert run.gh.check_runs(run.gh.repo) == []
+
+
+def test_asset_publish_prints_url_or_markdown(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "plot.png").write_bytes(png())
+    code, out, err = cml(capsys, "asset", "publish", "plot.png")
+    assert code == 0, err
+    link = asset_link(run)
+    assert out == f"{link}\n"
+    code, out, _ = cml(capsys, "asset", "publish", "plot.png", "--md", "--title", "Loss curve", "--mime-type=image/png")
+    assert code == 0
+    assert out == f'![]({link} "Loss curve")\n'  # the same content: the same published object
+
+
+def test_asset_publish_from_stdin(
+    run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(png((0, 90, 200)))))
+    code, out, err = cml(capsys, "asset", "publish", "-", "--md")
+    assert code == 0, err
+    assert out == f"![]({asset_link(run)})\n"
+
+
+def test_asset_publish_refuses_what_is_not_an_image(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    (run.ws / "notes.txt").write_text("not an image", encoding="utf-8")
+    code, out, err = cml(capsys, "asset", "publish", "notes.txt", "--md")
+    assert code == 1
+    assert len([line for line in (out + err).splitlines() if line.startswith("::error")]) == 1
+    assert run.gh.writes() == []
+
+
+# -- the legacy console scripts, as separate processes (what a CML workflow's `run:` line executes) --------------
+
+
+def script(run: Run, name: str, *argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return subprocess.run([str(BIN / name), *argv], input=stdin, capture_output=True, cwd=run.ws,
+                          env={**env, **run.env}, timeout=60, check=False)  # fmt: skip
+
+
+def test_cml_send_comment_script(run: Run) -> None:
+    (run.ws / "report.md").write_text("legacy\n", encoding="utf-8")
+    done = script(run, "cml-send-comment", "report.md", "--update")
+    assert done.returncode == 0, done.stderr.decode()
+    [comment] = pr_comments(run)
+    assert comment["body"] == f"legacy\n\n{DEFAULT_MARKER}"
+    assert done.stdout.decode() == f"{comment['html_url']}\n"
+
+
+def test_cml_send_github_check_script(run: Run) -> None:
+    (run.ws / "report.md").write_text("legacy check\n", encoding="utf-8")
+    done = script(run, "cml-send-github-check", "report.md", "--head-sha", run.head, "--conclusion", "neutral",
+                  "--title", "Legacy")  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    [check] = run.gh.check_runs(run.gh.repo)
+    assert (check["name"], check["conclusion"], check["output"]["summary"]) == ("Legacy", "neutral", "legacy check\n")
+
+
+def test_cml_publish_script_reads_stdin(run: Run) -> None:
+    done = script(run, "cml-publish", "--md", "--title", "stdin plot", stdin=png((10, 200, 10)))
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == f'![]({asset_link(run)} "stdin plot")\n'
+
+
+def test_cml_files_script(run: Run) -> None:
+    from cml_action.dvc.files import files_markdown_from_json
+
+    diff = {
+        "added": [{"path": "data/new.csv", "hash": "a1b2c3d4e5f6a7b8c9d0"}],
+        "deleted": [],
+        "modified": [{"path": "model.pkl", "hash": {"old": "1111111111aaaa", "new": "2222222222bbbb"}}],
+        "renamed": [],
+        "not in cache": [],
+    }
+    done = script(run, "cml-files", stdin=json.dumps(diff).encode())
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode()
+    assert out == files_markdown_from_json(json.dumps(diff)).rstrip("\n") + "\n"
+    assert "data/new.csv" in out and "model.pkl" in out
+    assert run.gh.requests == []  # cml-files never talks to the forge
+
+
+def test_a_report_over_githubs_limit_is_cut_and_keeps_its_marker(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    sections = "".join(f"## Section {n}\n\n" + "x" * 990 + "\n\n" for n in range(80))  # ~80 000 characters
+    (run.ws / "report.md").write_text(sections, encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "update", "report.md")
+    assert code == 0, err
+    [comment] = pr_comments(run)
+    body = str(comment["body"])
+    assert len(body) <= 65536
+    assert body.startswith("## Section 0\n\n") and body.endswith(f"\n\n{DEFAULT_MARKER}")
+    assert "`report.md`" in body  # the note says where the full report is
+    assert cml(capsys, "comment", "update", "report.md")[0] == 0
+    assert len(pr_comments(run)) == 1  # still found by its marker: the rerun edits it

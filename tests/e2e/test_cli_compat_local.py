@@ -1,0 +1,148 @@
+"""CML-compatible commands with no CI around: the local forge writes what would have been posted."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from cml_action import cli
+from tests.gitutil import commit_files, init_repo
+
+BIN = Path(sys.executable).parent
+DEFAULT_MARKER = "<!-- cml-action:key=cml -->"
+
+
+def png(colour: tuple[int, int, int] = (30, 160, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 16), colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "GITLAB_", "CI_", "INPUT_", "CML_")) or name == "REPO_TOKEN":
+            monkeypatch.delenv(name)
+    repo = init_repo(tmp_path / "ws")
+    commit_files(repo, {"README.md": "# demo\n"})
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def cml(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def only_image(ws: Path) -> Path:
+    [image] = sorted((ws / "cml-report" / "images").iterdir())
+    return image
+
+
+def test_comment_writes_the_file_with_rewritten_links(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "plots").mkdir()
+    (ws / "plots" / "cm.png").write_bytes(png())
+    (ws / "report.md").write_text("# Run\n\n![confusion](plots/cm.png)\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "create", "report.md")
+    assert code == 0, err
+    image = only_image(ws)
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == f"# Run\n\n![confusion](images/{image.name})\n\n{DEFAULT_MARKER}"
+    assert out == f"{(ws / 'cml-report' / 'report.html').resolve().as_uri()}\n"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_referenced_image_is_a_warning_and_left_alone(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "report.md").write_text("![gone](nowhere.png)\n", encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "create", "report.md")
+    assert code == 0
+    assert (ws / "cml-report" / "report.md").read_text(encoding="utf-8") == f"![gone](nowhere.png)\n\n{DEFAULT_MARKER}"
+    assert "warning: report.md: image 'nowhere.png' was not found; its link is left as is" in err
+
+
+def test_images_outside_the_workspace_are_never_read(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "secret.png").write_bytes(png())
+    (ws / "link.png").symlink_to(tmp_path / "secret.png")
+    (ws / "report.md").write_text("![a](../secret.png) ![b](link.png)\n", encoding="utf-8")
+    code, _, _ = cml(capsys, "comment", "create", "report.md")
+    assert code == 0
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted.startswith("![a](../secret.png) ![b](link.png)\n")
+    assert not (ws / "cml-report" / "images").exists()
+
+
+def test_a_marker_inside_the_file_cannot_pose_as_another_report(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "report.md").write_text("copied: <!-- cml-action:key=other -->\n", encoding="utf-8")
+    assert cml(capsys, "comment", "update", "report.md")[0] == 0
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == f"copied: <!-- cml-action:key&#61;other -->\n\n{DEFAULT_MARKER}"
+
+
+def test_check_writes_check_json(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "report.md").write_text("checked\n", encoding="utf-8")
+    code, out, err = cml(capsys, "check", "create", "report.md", "--title", "Eval", "--conclusion", "neutral")
+    assert code == 0, err
+    record = json.loads((ws / "cml-report" / "check.json").read_text(encoding="utf-8"))
+    assert (record["title"], record["conclusion"], record["summary"]) == ("Eval", "neutral", "checked\n")
+    assert out == ""
+
+
+def test_asset_publish_prints_a_path_that_works_from_anywhere(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "plot.png").write_bytes(png())
+    code, out, err = cml(capsys, "asset", "publish", "plot.png", "--md", "-t", "Plot")
+    assert code == 0, err
+    image = only_image(ws)
+    assert out == f'![]({image.resolve()} "Plot")\n'
+
+
+def test_asset_publish_file_flag_writes_the_output(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "plot.png").write_bytes(png())
+    code, out, _ = cml(capsys, "asset", "publish", "plot.png", "--file", "link.txt")
+    assert code == 0
+    assert out == ""
+    assert (ws / "link.txt").read_text(encoding="utf-8") == f"{only_image(ws).resolve()}\n"
+
+
+def test_publish_then_comment_round_trip(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CML idiom: `cml-publish plot.png --md >> report.md`, then `cml comment create report.md`."""
+    (ws / "plot.png").write_bytes(png())
+    code, out, _ = cml(capsys, "publish", "plot.png", "--md")
+    assert code == 0
+    (ws / "report.md").write_text("# Plot\n\n" + out, encoding="utf-8")
+    assert cml(capsys, "send-comment", "report.md")[0] == 0
+    image = only_image(ws)
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == f"# Plot\n\n![](images/{image.name})\n\n{DEFAULT_MARKER}"
+
+
+def test_cml_publish_script_with_stdin_and_no_file(ws: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "CI_"))}
+    done = subprocess.run([str(BIN / "cml-publish"), "--md"], input=png((1, 2, 3)), capture_output=True, cwd=ws,
+                          env=env, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode() == f"![]({only_image(ws).resolve()})\n"
+
+
+def test_cml_files_reads_the_metrics_flag(
+    ws: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cml_action.dvc.files import files_markdown_from_json
+
+    diff = json.dumps({"added": [], "deleted": [{"path": "old.csv", "hash": "ffff0000ffff"}], "modified": [],
+                       "renamed": [{"path": {"old": "a.txt", "new": "b.txt"}, "hash": "abcd1234abcd"}]})  # fmt: skip
+    monkeypatch.setattr("sys.argv", ["cml-files", "-m", diff, "--maxchars", "100"])
+    assert cli.files_main() == 0
+    out, err = capsys.readouterr()
+    assert out == files_markdown_from_json(diff).rstrip("\n") + "\n"
+    assert "old.csv" in out and "b.txt" in out
+    assert "notice: --maxchars is accepted for CML compatibility and ignored" in err

@@ -1,0 +1,262 @@
+"""dvc.yaml / dvc.lock parsing without DVC, and the shared generated DVC project other DVC tests use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cml_action.dvc import project
+from cml_action.dvc.project import PlotDef
+from cml_action.dvc.runner import find_dvc
+from cml_action.errors import CmlError
+
+# --- the generated project (used by test_dvc_metrics, test_dvc_files, test_plots_render) ---------------------
+
+TRAIN_PY = """\
+import json, os, yaml
+v = yaml.safe_load(open("params.yaml"))["v"]
+os.makedirs("eval", exist_ok=True)
+json.dump({"acc": v, "loss": round(1 - v, 4), "nested": {"auc": v / 2}}, open("eval/metrics.json", "w"))
+json.dump({"f1": v}, open("summary.json", "w"))
+with open("eval/loss.csv", "w") as f:
+    f.write("step,loss,acc\\n")
+    for i in range(20):
+        f.write(f"{i},{v / (i + 1)},{v * i / 20}\\n")
+rows = [{"epoch": i, "auc": v * i / 4, "gap": float("nan")} for i in range(5)]
+rows[2]["auc"] = float("inf")  # json.dump writes a bare Infinity, and DVC passes it on
+json.dump(rows, open("eval/cached.json", "w"))
+open("data.txt", "w").write(str(v))
+"""
+
+DVC_YAML = """\
+metrics:
+  - summary.json
+plots:
+  - Accuracy:
+      x: step
+      y:
+        eval/loss.csv: acc
+stages:
+  train:
+    cmd: {python} train.py
+    deps: [train.py]
+    params: [v]
+    outs: [data.txt]
+    metrics:
+      - eval/metrics.json
+    plots:
+      - eval/loss.csv:
+          cache: false
+          x: step
+          y: loss
+      - eval/cached.json:
+          x: epoch
+          y: auc
+"""
+
+
+def _run(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{args}: {done.stderr}"
+
+
+def make_dvc_project(root: Path) -> Path:
+    """git + dvc init, a pipeline with metrics and plots, a local remote; commits v=0.5 then v=0.7, and leaves the
+    working tree at v=0.8 (reproduced, uncommitted): baseline HEAD~1 is 0.5, HEAD is 0.7, current is 0.8."""
+    dvc = find_dvc()
+    assert dvc is not None
+    repo, remote = root / "repo", root / "remote"
+    repo.mkdir()
+    remote.mkdir()
+    (repo / "train.py").write_text(TRAIN_PY)
+    (repo / "dvc.yaml").write_text(DVC_YAML.format(python=sys.executable))
+    _run(repo, "git", "init", "-q", "-b", "main")
+    _run(repo, dvc, "init", "-q")
+    # In config.local (not committed): DVC reads an old revision's committed .dvc/config, so a committed remote
+    # could not be taken away from the copy that `without_cache` makes.
+    _run(repo, dvc, "remote", "add", "--local", "-d", "local", str(remote))
+    for value, commit in (("0.5", True), ("0.7", True), ("0.8", False)):
+        (repo / "params.yaml").write_text(f"v: {value}\n")
+        _run(repo, dvc, "repro", "-q")
+        if commit:
+            _run(repo, "git", "add", "-A")
+            _run(repo, "git", "commit", "-q", "-m", f"v={value}")
+    _run(repo, dvc, "push", "-q", "--all-commits")
+    return repo
+
+
+def without_cache(repo: Path, dest: Path) -> Path:
+    """A copy of the project whose DVC cache is empty and whose remote does not exist (a CI job without pull)."""
+    copy = dest / "nocache"
+    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns("cache", "tmp"))
+    config = copy / ".dvc" / "config.local"
+    config.write_text(config.read_text().replace(str(repo.parent / "remote"), str(dest / "no-such-remote")))
+    return copy
+
+
+_SHARED: dict[str, Path] = {}
+
+
+def shared_dvc_project(factory: pytest.TempPathFactory) -> Path:
+    """One generated project per test process (DVC takes seconds to start); tests must not modify it."""
+    if "repo" not in _SHARED:
+        _SHARED["repo"] = make_dvc_project(factory.mktemp("dvc-project"))
+    return _SHARED["repo"]
+
+
+needs_dvc = pytest.mark.skipif(find_dvc() is None, reason="DVC is not installed")
+
+
+# --- parsing, no DVC needed -----------------------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+def test_declared_metrics_lists_top_level_then_stage_outputs_once(tmp_path: Path) -> None:
+    write(tmp_path / "dvc.yaml", """\
+        metrics: [summary.json, eval/metrics.json]
+        stages:
+          train:
+            cmd: x
+            metrics:
+              - eval/metrics.json
+              - eval/extra.json:
+                  cache: false
+        """)  # fmt: skip
+    assert project.declared_metrics(tmp_path) == ("summary.json", "eval/metrics.json", "eval/extra.json")
+
+
+def test_templated_stage_metrics_are_expanded_from_dvc_lock(tmp_path: Path) -> None:
+    write(tmp_path / "dvc.yaml", """\
+        stages:
+          eval:
+            foreach: [a, b]
+            do:
+              cmd: x ${item}
+              metrics:
+                - eval/${item}/metrics.json
+        """)  # fmt: skip
+    write(tmp_path / "dvc.lock", """\
+        schema: '2.0'
+        stages:
+          eval@a: {cmd: x a, outs: [{path: eval/a/metrics.json, md5: 1}]}
+          eval@b: {cmd: x b, outs: [{path: eval/b/metrics.json, md5: 2}, {path: other.txt, md5: 3}]}
+        """)  # fmt: skip
+    assert project.declared_metrics(tmp_path) == ("eval/a/metrics.json", "eval/b/metrics.json")
+
+
+def test_no_dvc_yaml_declares_nothing(tmp_path: Path) -> None:
+    assert project.declared_metrics(tmp_path) == ()
+    assert project.declared_plots(tmp_path) == ()
+
+
+def test_invalid_dvc_yaml_names_the_file_and_line(tmp_path: Path) -> None:
+    write(tmp_path / "dvc.yaml", "metrics:\n  - a.json\n bad: [\n")
+    with pytest.raises(CmlError) as caught:
+        project.declared_metrics(tmp_path)
+    assert caught.value.file == "dvc.yaml"
+    assert caught.value.line is not None
+    assert str(caught.value).startswith("dvc.yaml is not valid YAML")
+
+
+def test_declared_plots_cover_top_level_ids_files_and_stage_plots(tmp_path: Path) -> None:
+    write(tmp_path / "dvc.yaml", """\
+        plots:
+          - roc.csv
+          - Loss:
+              x: step
+              y:
+                train.csv: loss
+                test.csv: [loss, acc]
+              title: Loss curves
+              template: linear
+          - confusion.csv:
+              template: confusion
+              x: actual
+              y: predicted
+        stages:
+          train:
+            cmd: x
+            plots:
+              - history.tsv:
+                  x: epoch
+                  y: [loss]
+                  x_label: Epoch
+        """)  # fmt: skip
+    assert project.declared_plots(tmp_path) == (
+        PlotDef(id="roc.csv", files=("roc.csv",)),
+        PlotDef(id="Loss", files=("train.csv", "test.csv"), x="step",
+                y=(("train.csv", "loss"), ("test.csv", "loss"), ("test.csv", "acc")),
+                template="linear", title="Loss curves"),
+        PlotDef(id="confusion.csv", files=("confusion.csv",), x="actual", y=(("confusion.csv", "predicted"),),
+                template="confusion"),
+        PlotDef(id="history.tsv", files=("history.tsv",), x="epoch", y=(("history.tsv", "loss"),), x_label="Epoch"),
+    )  # fmt: skip
+    loss = project.find_plot(tmp_path, "Loss")
+    assert loss is not None and loss.y_fields("test.csv") == ("loss", "acc")
+    assert project.find_plot(tmp_path, "dvc.yaml::Loss") == loss
+    assert project.find_plot(tmp_path, "test.csv") == loss  # by data file
+    assert project.find_plot(tmp_path, "nothing.csv") is None
+
+
+def _git(repo: Path, *args: str) -> None:
+    _run(repo, "git", *args)
+
+
+def test_dvc_outputs_are_told_apart_from_git_files(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q")
+    write(tmp_path / "dvc.yaml", """\
+        metrics: [summary.json]
+        stages:
+          train:
+            cmd: x
+            metrics:
+              - eval/metrics.json
+              - eval/small.json:
+                  cache: false
+        """)  # fmt: skip
+    write(tmp_path / "eval" / ".gitignore", "/metrics.json\n")
+    for name in ("summary.json", "eval/metrics.json", "eval/small.json", "added.json"):
+        write(tmp_path / name, "{}")
+    write(tmp_path / "added.json.dvc", "outs:\n- path: added.json\n")
+    write(tmp_path / "sub" / ".gitignore", "/out.json\n")  # an output of a dvc.yaml in a subfolder
+    write(tmp_path / "sub" / "out.json", "{}")
+    _git(tmp_path, "add", "summary.json", "eval/small.json", "dvc.yaml")
+    paths = ["summary.json", "eval/metrics.json", "eval/small.json", "added.json", "sub/out.json"]
+    assert project.dvc_tracked(tmp_path, paths) == ("eval/metrics.json", "added.json", "sub/out.json")
+    assert project.is_dvc_output(tmp_path, "eval/metrics.json")
+    assert not project.is_dvc_output(tmp_path, "summary.json")
+
+
+def test_a_cached_output_that_is_committed_anyway_counts_as_git(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q")
+    write(tmp_path / "dvc.yaml", "stages:\n  t:\n    cmd: x\n    metrics: [m.json]\n")
+    write(tmp_path / "m.json", "{}")
+    _git(tmp_path, "add", "-f", "m.json")
+    assert project.dvc_tracked(tmp_path, ["m.json"]) == ()
+
+
+@needs_dvc
+@pytest.mark.dvc
+def test_generated_project_declares_its_metrics_and_plots(tmp_path_factory: pytest.TempPathFactory) -> None:
+    repo = shared_dvc_project(tmp_path_factory)
+    assert project.declared_metrics(repo) == ("summary.json", "eval/metrics.json")
+    assert [plot.id for plot in project.declared_plots(repo)] == ["Accuracy", "eval/loss.csv", "eval/cached.json"]
+    # What DVC itself wrote: the cached metric is ignored by git, the cache:false plot is committed.
+    assert project.dvc_tracked(repo, ["summary.json", "eval/metrics.json", "eval/loss.csv", "eval/cached.json"]) == (
+        "eval/metrics.json",
+        "eval/cached.json",
+    )
+    assert project.lock_outputs_at(repo, "HEAD~1") == ("data.txt", "eval/cached.json", "eval/loss.csv",
+                                                       "eval/metrics.json")  # fmt: skip
