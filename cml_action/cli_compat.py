@@ -11,7 +11,8 @@ one-line errors (exit 1) apply.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 
 from cml_action.cli_compat_flags import (
     ASSET_IGNORED,
@@ -40,6 +41,14 @@ GROUP_HELP = {
     "asset": "Publish an image to the forge and print its URL or markdown (CML-compatible).",
 }
 SINGLE_WORD = {"send-comment": "comment-create", "send-github-check": "check-create", "publish": "legacy-publish"}
+# yargs `.env(PREFIX)` in CML: every option may also come from PREFIX_<OPTION>, e.g. CML_COMMENT_WATERMARK_TITLE.
+ENV_PREFIX = {
+    "comment-create": "CML_COMMENT",
+    "comment-update": "CML_COMMENT",
+    "check-create": "CML_CHECK",
+    "asset-publish": "CML_ASSET",
+    "legacy-publish": "CML_ASSET",
+}
 LEGACY_SCRIPTS = {
     "cml-send-comment": "comment-create",
     "cml-send-github-check": "check-create",
@@ -87,7 +96,8 @@ def run(kind: str, prog: str, argv: list[str]) -> int:
 
     build, ignored = PARSERS[kind]
     parser = build(prog)
-    namespace = parser.parse_args(normalize_argv(argv, _booleans(parser)))
+    given = env_flags(parser, ENV_PREFIX.get(kind, ""), os.environ) + argv  # flags given later win
+    namespace = parser.parse_args(normalize_argv(given, _booleans(parser)))
     handlers: dict[str, Callable[[argparse.Namespace, tuple[IgnoredFlag, ...]], int]] = {
         "comment-create": cli_compat_run.comment_command,
         "comment-update": cli_compat_run.comment_command,
@@ -99,6 +109,21 @@ def run(kind: str, prog: str, argv: list[str]) -> int:
     if kind == "comment-update":
         namespace.update = True
     return handlers[kind](namespace, ignored)
+
+
+def env_flags(parser: argparse.ArgumentParser, prefix: str, env: Mapping[str, str]) -> list[str]:
+    """`--name=value` for each option set through CML's environment variables (PREFIX_NAME)."""
+    if not prefix:
+        return []
+    found: list[str] = []
+    for action in parser._actions:
+        for option in action.option_strings:
+            if not option.startswith("--") or option.startswith("--no-") or option == "--help":
+                continue
+            value = env.get(f"{prefix}_{option[2:].upper().replace('-', '_')}", "")
+            if value.strip():
+                found.append(f"{option}={value}")
+    return found
 
 
 def _booleans(parser: argparse.ArgumentParser) -> tuple[str, ...]:

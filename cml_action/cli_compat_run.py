@@ -7,14 +7,17 @@ CML behaviour matched (iterative/cml src/cml.js, src/commenttarget.js, src/water
   creates; `--commit-sha` (alias `--head-sha`) without `--target` comments on that commit; `--pr` means
   `--target=pr`; the comment URL is the only thing printed on stdout.
 - check: name and output.title = `--title` (default "CML Report"), summary = the file as it is, status completed.
-- asset publish: prints the URL, or with `--md` `![](URL "TITLE")` (images) / `[TITLE](URL)`; `--file` writes it.
+- asset publish: prints the URL, or with `--md` `![](URL "TITLE")`; `--file` writes it there instead. (CML also
+  published any file, as `[TITLE](URL)`; the forges here publish images only, so anything else is refused.)
 Everything else CML printed (warnings, progress) goes to stderr, so `cml-publish x.png --md >> report.md` works.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -26,14 +29,23 @@ from cml_action import workflow
 from cml_action.cli_compat_flags import IgnoredFlag, announce_ignored, notice, warning
 from cml_action.context import RunContext
 from cml_action.errors import CmlError
-from cml_action.forges.base import CheckRequest, CommentRequest, Forge, ForgeOptions, Limits, PreparedImage, Target
+from cml_action.forges.base import (
+    CheckRequest,
+    CommentRequest,
+    Conclusion,
+    Forge,
+    ForgeOptions,
+    Limits,
+    PreparedImage,
+    Target,
+)
 
 # The sticky key of `cml comment update` without --watermark-title: CML then updates its latest comment whose
 # watermark has no title; one fixed key gives the same "one comment per repository thread" behaviour.
 DEFAULT_KEY = "cml"
 CHECK_KEY_PREFIX = "check:"  # GitLab: the note that carries a check's text, one per check title
 # What the forge protocol can post for each conclusion CML accepts (GitHub's check-run conclusions).
-CONCLUSION_POSTED = {
+CONCLUSION_POSTED: dict[str, Conclusion] = {
     "success": "success",
     "failure": "failure",
     "neutral": "neutral",
@@ -107,6 +119,8 @@ def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[s
     )
     options = replace(options, **FORGE_OPTION_OVERRIDES)
     scratch = Path(tempfile.mkdtemp(prefix="cml-compat-"))
+    # Prepared copies are only needed until they are published; a CI job may call these commands many times.
+    atexit.register(shutil.rmtree, scratch, True)
     return Session(ctx, make_forge(ctx, options), options, settings.max_image_width, scratch)
 
 
@@ -172,10 +186,13 @@ def fitted_body(text: str, marker: str, limits: Limits, hint: str) -> str:
 
 
 def _image_root(ws: Path, doc: Path) -> Path:
-    """Images are read inside the workspace; a report kept outside it may use the images beside it."""
+    """Images are read inside the workspace; a report kept outside it may use the images in its own folder (never a
+    filesystem root: that would admit every file)."""
     from cml_action.workspace import inside
 
-    return ws if inside(ws, doc) else doc.parent
+    if inside(ws, doc) or doc.parent == Path(doc.anchor):
+        return ws
+    return doc.parent
 
 
 def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment: bool) -> str:
@@ -246,7 +263,7 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
 
     limits = forge.limits
     summary = fit_to_limit(text, limits.check, unit=limits.check_unit, full_report_hint=_hint(doc, ctx))
-    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title))  # type: ignore[arg-type]
+    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title))
     if on_gitlab:
         # A GitLab commit status holds 255 characters: the report itself goes in a note, as the action does.
         marker = marker_for(CHECK_KEY_PREFIX + args.title)

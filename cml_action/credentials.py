@@ -32,12 +32,17 @@ PASS_THROUGH_SECRET_NAMES = (
 )
 
 
+def _inside(path: Path, folder: str) -> bool:
+    return bool(folder) and path.resolve().is_relative_to(Path(folder).resolve())
+
+
 def _secret_dir(env: MutableMapping[str, str]) -> Path:
-    """A private folder under the runner's temp dir (outside the workspace), else the system temp dir."""
-    base = env.get("RUNNER_TEMP") or None
-    if base and not Path(base).is_dir():
-        base = None
-    return Path(tempfile.mkdtemp(prefix="cml-credentials-", dir=base))
+    """A private folder under the runner's temp dir, else the system temp dir — never inside the workspace."""
+    workspaces = [env.get(name, "") for name in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR")]
+    for base in (env.get("RUNNER_TEMP", ""), tempfile.gettempdir(), "/tmp"):
+        if base and Path(base).is_dir() and not any(_inside(Path(base), ws) for ws in workspaces):
+            return Path(tempfile.mkdtemp(prefix="cml-credentials-", dir=base))
+    raise CmlError(f"no temporary folder outside the workspace to write {GOOGLE_CREDENTIALS} to (set TMPDIR)")
 
 
 def _write_private(path: Path, content: str) -> None:

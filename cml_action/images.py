@@ -55,25 +55,24 @@ def prepare_image_bytes(
 
 
 def _read_image_file(source: Path, name: str, workspace: Path | None) -> bytes:
+    path = source
     if workspace is not None:
-        real = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
-        if not real.is_relative_to(Path(os.path.realpath(workspace))):
-            raise CmlError(f"image '{name}': refused, it leads outside the workspace (to {real})", file=name)
+        # Read the resolved file itself, so the checked path is the one read (no second symlink lookup).
+        path = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
+        if not path.is_relative_to(Path(os.path.realpath(workspace))):
+            raise CmlError(f"image '{name}': refused, it leads outside the workspace (to {path})", file=name)
     try:
-        info = source.stat()
+        info = path.stat()
     except FileNotFoundError:
-        raise CmlError(
-            f"image '{name}': file not found (check the path; globs are relative to the workspace)"
-        ) from None
+        raise CmlError(f"image '{name}': file not found (check the path; it is relative to the workspace)") from None
     except OSError as error:
         raise CmlError(f"image '{name}': cannot read it ({error.strerror})", file=name) from None
-    if not source.is_file():
+    if not path.is_file():
         raise CmlError(f"image '{name}': not a regular file (pass an image file)", file=name)
     if info.st_size > MAX_FILE_BYTES:
-        raise CmlError(
-            f"image '{name}': {info.st_size} bytes is over the {MAX_FILE_BYTES}-byte limit (save it smaller)"
-        )
-    return source.read_bytes()
+        limit = f"{MAX_FILE_BYTES // 1_000_000} MB"
+        raise CmlError(f"image '{name}': {info.st_size} bytes is over the {limit} limit (save it smaller)", file=name)
+    return path.read_bytes()
 
 
 def _prepare(data: bytes, *, name: str, max_width: int, out_dir: Path, alt: str) -> PreparedImage:
@@ -184,6 +183,11 @@ def exact_palette(image: Image.Image) -> Image.Image | None:
     counted = rgba.getcolors(maxcolors=256)
     if counted is None:
         return None
+    if image.mode == "RGB":
+        # Pillow's median cut keeps every colour when there are <= 256 (fast, in C); verified, never assumed.
+        quantised = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        if quantised.convert("RGB").tobytes() == image.tobytes():
+            return quantised
     colours: list[tuple[int, int, int, int]] = [
         colour  # type: ignore[misc]
         for _, colour in sorted(counted, key=lambda item: (-item[0], item[1]))  # type: ignore[operator]

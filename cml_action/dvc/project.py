@@ -238,11 +238,16 @@ def git_tracked(workspace: Path, paths: Sequence[str]) -> frozenset[str]:
     return frozenset(path for path in paths if _normalise(path) in listed)
 
 
+def _is_dvc_out(workspace: Path, path: str, cached: set[str]) -> bool:
+    return path in cached or (workspace / f"{path}.dvc").is_file() or _ignored_by_dvc(workspace, path)
+
+
 def dvc_tracked(workspace: Path, paths: Sequence[str]) -> tuple[str, ...]:
     """Which of `paths` are DVC outputs rather than git files: cached by DVC and not in `git ls-files`.
 
-    A path counts as a DVC output when a dvc.yaml stage caches it, when `<path>.dvc` exists (`dvc add`), or when
-    DVC's own `.gitignore` entry for it exists (outputs of other dvc.yaml files in subfolders).
+    A path counts as a DVC output when a dvc.yaml stage caches it (or a folder holding it), when `<path>.dvc`
+    exists (`dvc add`), or when DVC's own `.gitignore` entry for it exists (outputs of dvc.yaml files in
+    subfolders).
     """
     if not paths:
         return ()
@@ -253,7 +258,8 @@ def dvc_tracked(workspace: Path, paths: Sequence[str]) -> tuple[str, ...]:
         normal = _normalise(path)
         if path in in_git:
             continue
-        if normal in cached or (workspace / f"{normal}.dvc").is_file() or _ignored_by_dvc(workspace, normal):
+        owners = [normal, *(str(parent) for parent in PurePosixPath(normal).parents if str(parent) != ".")]
+        if any(_is_dvc_out(workspace, owner, cached) for owner in owners):
             found.append(path)
     return tuple(found)
 

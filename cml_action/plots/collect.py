@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,10 @@ from cml_action.dvc.project import PlotDef
 from cml_action.errors import CmlError, InputError
 from cml_action.plots import data, render, spec
 from cml_action.plots.spec import ChartText, Series
+from cml_action.workspace import inside, relative_to_repo, resolve_paths
 
 CURRENT_LABEL = "current"
+_GLOB_CHARS = frozenset("*?[")
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,53 @@ def short_rev(rev: str) -> str:
     return rev[:7] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev
 
 
-def resolve_plot(workspace: Path, entry: str) -> PlotDef:
-    """A dvc.yaml plot (by id, or one whose data file is `entry`), else a plain data file."""
+def _data_files_under(workspace: Path, folder: str) -> list[str]:
+    """Data files inside a plots folder (DVC draws one plot per file, e.g. dvclive/plots/metrics), sorted."""
+    root = data.safe_path(workspace, folder)
+    found = sorted(path for path in root.rglob("*") if path.is_file() and path.suffix.lower() in data.DATA_SUFFIXES)
+    # A symlink inside the folder may point anywhere: only files that really are in the workspace count.
+    return [path.relative_to(workspace.resolve()).as_posix() for path in found if inside(workspace, path)]
+
+
+def _split_folders(workspace: Path, plot: PlotDef) -> list[PlotDef]:
+    """A plot over a folder becomes one plot per data file in it, keeping the definition's options."""
+    folders = [file for file in plot.files if data.safe_path(workspace, file).is_dir()]
+    if not folders:
+        return [plot]
+    split = [plot] if len(folders) < len(plot.files) else []
+    if split:
+        split[0] = replace(plot, files=tuple(file for file in plot.files if file not in folders))
+    for folder in folders:
+        fields = plot.y_fields(folder)
+        for file in _data_files_under(workspace, folder):
+            split.append(replace(plot, id=file, files=(file,), y=tuple((file, field) for field in fields), title=None))
+    return split
+
+
+def _as_data_file(workspace: Path, entry: str) -> PlotDef:
     declared = project.find_plot(workspace, entry) if (workspace / project.DVC_YAML).is_file() else None
-    if declared is not None:
-        return declared
+    if declared is not None and entry in declared.files and len(declared.files) == 1:
+        return replace(declared, id=entry)
     path = data.safe_path(workspace, entry)
     if path.is_file() and path.suffix.lower() in data.DATA_SUFFIXES:
         return PlotDef(id=entry, files=(entry,))
     problem = f"'{entry}' is not a CSV/TSV/JSON/YAML data file" if path.is_file() else f"'{entry}' not found"
     raise InputError("plots", problem, "give a data file in the workspace or a plot id from dvc.yaml")
+
+
+def resolve_plots(workspace: Path, entry: str) -> list[PlotDef]:
+    """The plots one `plots` entry names: a dvc.yaml plot id, a data file, a folder of data files, or a glob."""
+    declared = project.find_plot(workspace, entry) if (workspace / project.DVC_YAML).is_file() else None
+    if declared is not None and declared.id.removeprefix("./") == entry.removeprefix(f"{project.DVC_YAML}::"):
+        return _split_folders(workspace, declared)
+    if not (workspace.resolve() / entry).resolve().is_relative_to(workspace.resolve()):
+        raise InputError("plots", f"'{entry}' is outside the workspace", "use files inside the repository")
+    if _GLOB_CHARS & set(entry):
+        files = [relative_to_repo(workspace, path) for path in resolve_paths(workspace, [entry], "plots")]
+        return [_as_data_file(workspace, file) for file in files if Path(file).suffix.lower() in data.DATA_SUFFIXES]
+    if data.safe_path(workspace, entry).is_dir():
+        return _split_folders(workspace, PlotDef(id=entry, files=(entry,)))
+    return [_as_data_file(workspace, entry)]
 
 
 def _points(table: data.Table, x: str, field: str) -> tuple[spec.Point, ...]:
@@ -132,9 +171,12 @@ def _dvc_specs(workspace: Path, plot: PlotDef, baseline_rev: str | None,
             )
     found = []
     plots = output.get("data") if isinstance(output, Mapping) else None
-    for plot_id, entries in (plots or {}).items():
-        if str(plot_id).removeprefix(f"{project.DVC_YAML}::") != target.removeprefix(f"{project.DVC_YAML}::"):
-            continue
+    plots = plots if isinstance(plots, Mapping) else {}
+    bare = target.removeprefix(f"{project.DVC_YAML}::")
+    keys = [key for key in plots if str(key).removeprefix(f"{project.DVC_YAML}::") == bare]
+    # A file declared both at the top level and in a stage appears twice (`dvc.yaml::f` and `f`): draw it once.
+    for plot_id in [target] if target in keys else keys[:1]:
+        entries = plots[plot_id]
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, Mapping) and entry.get("type") == "vega" and isinstance(entry.get("content"), dict):
                 found.append((plot.title or str(plot_id), spec.finite_json(entry["content"])))
@@ -175,7 +217,8 @@ def render_plots(workspace: Path, specs: Sequence[str], baseline_rev: str | None
                  precision: int = 5, scale: float = render.DEFAULT_SCALE) -> tuple[RenderedPlot, ...]:  # fmt: skip
     """Render every `plots` entry to PNG files in out_dir, baseline and current in one chart each."""
     options = PlotOptions(precision=precision, scale=scale)
-    plots = [resolve_plot(workspace, entry) for entry in specs]  # fail fast on a bad entry, before rendering
+    # Resolve everything first: a bad entry fails before anything is rendered.
+    plots = [plot for entry in specs for plot in resolve_plots(workspace, entry)]
     out_dir.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
     rendered = []

@@ -22,7 +22,9 @@ from cml_action.errors import CmlError
 Value = float | str | None
 X_PREFERRED = ("step", "epoch")
 DATA_SUFFIXES = (".csv", ".tsv", ".json", ".yaml", ".yml")
-INDEX_COLUMN = "step"  # DVC's name for the row index when the data has no x column
+INDEX_COLUMN = "step"
+# Never drawn as a y series unless asked for: dvclive writes a wall-clock column next to every metric.
+Y_EXCLUDED = ("timestamp",)  # DVC's name for the row index when the data has no x column
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,10 @@ def pick_x(table: Table, wanted: str | None = None) -> str:
 
 
 def pick_y(table: Table, x: str, wanted: Sequence[str] = ()) -> tuple[str, ...]:
-    """The y columns: those asked for, else every numeric column but x."""
+    """The y columns: those asked for, else every numeric column but x (and dvclive's timestamp)."""
     if wanted:
         return tuple(wanted)
-    return tuple(column for column in table.numeric_columns() if column != x)
+    return tuple(column for column in table.numeric_columns() if column != x and column not in Y_EXCLUDED)
 
 
 def x_value(table: Table, row_index: int, x: str) -> Value:

@@ -100,12 +100,20 @@ def build_spec(series: Sequence[Series], text: ChartText, *, template: str | Non
             "type": "nominal",
             "title": None,
             "scale": {"domain": names, "range": [PALETTE[i % len(PALETTE)] for i in range(len(names))]},
+            "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3, "symbolSize": 300},
         },
         "strokeDash": {
             "field": "rev",
             "type": "nominal",
             "title": None,
             "scale": {"domain": revs, "range": [SOLID, DASHED][: len(revs)]},
+            # Line samples in the legend (point markers would otherwise hide which style is the baseline).
+            "legend": {
+                "symbolType": "stroke",
+                "symbolSize": 300,
+                # A grey sample line: the series' colour is in the other legend (without this it is invisible).
+                "encode": {"symbols": {"update": {"stroke": {"value": "#555555"}, "strokeWidth": {"value": 2}}}},
+            },
         },
     }
     if template in SCATTER_TEMPLATES:

@@ -12,7 +12,10 @@ _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 
 
 def closers_for(prefix: str) -> str:
-    """What must follow `prefix` to close its open HTML comment, code fence and `<details>` blocks."""
+    """What must follow `prefix` to close its open code fence, HTML comment and `<details>` blocks.
+
+    A fence line counts as a fence even inside an HTML comment: closing both is harmless under either reading
+    (CommonMark hides the whole comment block; a simpler renderer sees a balanced fence)."""
     fence: Fence | None = None
     in_comment = False
     details = 0
@@ -21,20 +24,20 @@ def closers_for(prefix: str) -> str:
             if closes_fence(line, fence):
                 fence = None
             continue
-        if not in_comment:
-            fence = fence_opener(line)
-            if fence is not None:
-                continue
-        in_comment, opened, closed = _scan_html(line, in_comment)
-        details = max(0, details + opened - closed)
+        fence = fence_opener(line)
+        if fence is None:
+            in_comment, opened, closed = _scan_html(line, in_comment)
+            details = max(0, details + opened - closed)
     closing = ""
-    ends_mid_line = bool(prefix) and not prefix.endswith("\n")
-    if in_comment:
-        closing += " -->"
+    mid_line = bool(prefix) and not prefix.endswith("\n")
     if fence is not None:
-        closing += ("\n" if ends_mid_line or closing else "") + fence.closer + "\n"
+        closing += ("\n" if mid_line else "") + fence.closer + "\n"
+        mid_line = False
+    if in_comment:
+        closing += (" -->" if mid_line else "-->") + "\n"
+        mid_line = False
     if details:
-        closing += ("\n" if (ends_mid_line and fence is None) or in_comment else "") + "</details>\n" * details
+        closing += ("\n" if mid_line else "") + "</details>\n" * details
     return closing
 
 

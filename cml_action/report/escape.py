@@ -37,7 +37,8 @@ _CELL_TABLE = str.maketrans(_CHAR_ESCAPES)
 _EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # `#123` (also `owner/repo#123`) creates a cross-reference in that issue's timeline.
 _ISSUE_REF = re.compile(r"(?<!&)#(?=\d)")  # not the `&#NNNN;` entities inserted above
-_NEEDS_WORK = re.compile(r"[^A-Za-z0-9.,:;/+=%' -]|::")
+# Plain names (the vast majority: `test.roc_auc`, `loss/val`) skip all the work below.
+_NEEDS_WORK = re.compile(r"[^A-Za-z0-9.,:;/+=%' _-]|::|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def escape_markdown(text: str) -> str:

@@ -15,9 +15,12 @@ from cml_action.report.escape import for_log
 MetricValue = int | float | str | bool
 
 
+_PLAIN_METRIC_TYPES = frozenset({int, float, str, bool})
+
+
 def is_metric_value(value: object) -> bool:
     # bool is an int subclass: DVC keeps booleans and even diffs them (True - False == 1).
-    return isinstance(value, int | float | str)
+    return type(value) in _PLAIN_METRIC_TYPES or isinstance(value, int | float | str)
 
 
 def flatten_metrics(data: object, path_label: str = "") -> dict[str, MetricValue]:
@@ -33,11 +36,13 @@ def flatten_metrics(data: object, path_label: str = "") -> dict[str, MetricValue
 
 
 def _flatten_into(flat: dict[str, MetricValue], data: Mapping[object, object], prefix: str, label: str) -> None:
+    plain = _PLAIN_METRIC_TYPES
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            _flatten_into(flat, value, name + ".", label)
-        elif is_metric_value(value):
+        kind = type(value)
+        if kind is dict or (kind not in plain and isinstance(value, Mapping)):
+            _flatten_into(flat, value, name + ".", label)  # type: ignore[arg-type]
+        elif kind in plain or is_metric_value(value):
             if name in flat:
                 # flatten_dict raises "duplicated key" here, so DVC fails to load such a file too.
                 raise CmlError(

@@ -41,14 +41,21 @@ def render_metrics_table(
 ) -> str:
     """The markdown table, ending with a newline. No rows gives the header-only table, as DVC prints."""
     headers = ["Path", "Metric", escape_cell(baseline_label), escape_cell(current_label), "Change"]
-    body = [_cells(row, precision, row.key in tripped) for row in table_rows(diff, show_all=show_all, tripped=tripped)]
+    escaped_paths: dict[str, str] = {}  # one file has thousands of rows: escape its path once
+    body = [
+        _cells(row, precision, row.key in tripped, escaped_paths)
+        for row in table_rows(diff, show_all=show_all, tripped=tripped)
+    ]
     return _github_table(headers, body)
 
 
-def _cells(row: MetricRow, precision: int, is_tripped: bool) -> list[str]:
+def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict[str, str]) -> list[str]:
     change = format_value(row.change, precision)
+    path = escaped_paths.get(row.path)
+    if path is None:
+        path = escaped_paths[row.path] = escape_cell(row.path)
     return [
-        escape_cell(row.path),
+        path,
         escape_cell(row.metric),
         escape_cell(format_value(row.old, precision)),
         escape_cell(format_value(row.new, precision)),
@@ -60,7 +67,7 @@ def _github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     widths = [display_width(header) + _MIN_HEADER_PADDING for header in headers]
     for cells in body:
         for column, cell in enumerate(cells):
-            width = display_width(cell)
+            width = len(cell) if cell.isascii() else display_width(cell)
             if width > widths[column]:
                 widths[column] = width
     lines = [_line(headers, widths), "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
@@ -69,7 +76,10 @@ def _github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
 
 
 def _line(cells: Iterable[str], widths: Sequence[int]) -> str:
-    padded = (cell + " " * (width - display_width(cell)) for cell, width in zip(cells, widths, strict=True))
+    padded = (
+        cell.ljust(width) if cell.isascii() else cell + " " * (width - display_width(cell))
+        for cell, width in zip(cells, widths, strict=True)
+    )
     return "| " + " | ".join(padded) + " |"
 
 

@@ -113,7 +113,7 @@ def _check(rule: Rule, row: MetricRow) -> str | None:
         return None
     if not (is_number(old) and is_number(new)):
         return None
-    return _check_change(rule, float(old), float(new))  # type: ignore[arg-type]
+    return _check_change(rule, old, new)  # type: ignore[arg-type]  # ints stay ints in the message
 
 
 def _check_change(rule: Rule, old: float, new: float) -> str | None:
@@ -183,8 +183,8 @@ def render_verdict(rules: tuple[Rule, ...], trips: tuple[Trip, ...], *, heading:
     if not rules:
         return ""
     if not trips:
-        noun = "gate" if len(rules) == 1 else "gates"
-        return f"{heading}\n\nAll {len(rules)} {noun} passed ✅\n"
+        passed = "1 gate passed" if len(rules) == 1 else f"All {len(rules)} gates passed"
+        return f"{heading}\n\n{passed} ✅\n"
     failed_rules = len({trip.rule for trip in trips})
     lines = [heading, "", f"❌ {failed_rules} of {len(rules)} gates tripped:", ""]
     for trip in trips:

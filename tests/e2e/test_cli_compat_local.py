@@ -146,3 +146,54 @@ def test_cml_files_reads_the_metrics_flag(
     assert out == files_markdown_from_json(diff).rstrip("\n") + "\n"
     assert "old.csv" in out and "b.txt" in out
     assert "notice: --maxchars is accepted for CML compatibility and ignored" in err
+
+
+def test_check_status_other_than_completed_is_a_notice(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "report.md").write_text("queued?\n", encoding="utf-8")
+    code, _, err = cml(capsys, "check", "create", "report.md", "--status", "in_progress", "--driver", "bitbucket")
+    assert code == 0
+    assert err.splitlines()[:2] == [
+        "notice: --driver is accepted for CML compatibility and ignored: the forge is picked from the CI environment "
+        "(GitHub, GitLab, else local)",
+        "notice: --status=in_progress is accepted for CML compatibility; the check is posted completed",
+    ]
+    assert json.loads((ws / "cml-report" / "check.json").read_text(encoding="utf-8"))["summary"] == "queued?\n"
+
+
+def test_asset_flags_cml_had_are_notices(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (ws / "plot.png").write_bytes(png())
+    argv = ["asset", "publish", "plot.png", "--native", "--gitlabUploads", "--url", "https://x", "--rm-watermark=true"]
+    code, out, err = cml(capsys, *argv)
+    assert code == 0
+    assert [line.split(" is accepted")[0] for line in err.splitlines()] == [
+        "notice: --native", "notice: --gitlab-uploads", "notice: --url", "notice: --rm-watermark",
+    ]  # fmt: skip
+    assert out == f"{only_image(ws).resolve()}\n"
+
+
+def test_cml_option_variables_are_read_like_yargs_env(
+    ws: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CML's yargs `.env('CML_COMMENT')`: CML_COMMENT_WATERMARK_TITLE is --watermark-title; a flag given wins."""
+    (ws / "pic.png").write_bytes(png())
+    (ws / "report.md").write_text("![p](pic.png)\n", encoding="utf-8")
+    monkeypatch.setenv("CML_COMMENT_WATERMARK_TITLE", "from-env")
+    monkeypatch.setenv("CML_COMMENT_PUBLISH", "false")
+    assert cml(capsys, "comment", "update", "report.md")[0] == 0
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == "![p](pic.png)\n\n<!-- cml-action:key=from-env -->"
+    assert cml(capsys, "comment", "update", "report.md", "--watermark-title", "from-flag", "--publish")[0] == 0
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == f"![p](images/{only_image(ws).name})\n\n<!-- cml-action:key=from-flag -->"
+
+
+def test_a_report_outside_the_workspace_uses_the_images_beside_it(
+    ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "plot.png").write_bytes(png())
+    (outside / "report.md").write_text("![plot](plot.png) ![no](../ws/README.md)\n", encoding="utf-8")
+    assert cml(capsys, "comment", "create", str(outside / "report.md"))[0] == 0
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == f"![plot](images/{only_image(ws).name}) ![no](../ws/README.md)\n\n{DEFAULT_MARKER}"

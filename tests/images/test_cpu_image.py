@@ -75,7 +75,13 @@ def test_image_config_runs_the_entrypoint_script_with_labels() -> None:
 
 def test_venv_tools_come_first_and_no_compiler_is_left(cpu_container: WorkingContainer) -> None:
     out = ok(cpu_container.run_image(["sh", "-c", "command -v cml dvc python pip; command -v gcc cc || echo none"]))
-    assert out.splitlines() == ["/opt/cml/bin/cml", "/opt/cml/bin/dvc", "/opt/cml/bin/python", "/opt/cml/bin/pip", "none"]
+    assert out.splitlines() == [
+        "/opt/cml/bin/cml",
+        "/opt/cml/bin/dvc",
+        "/opt/cml/bin/python",
+        "/opt/cml/bin/pip",
+        "none",
+    ]
 
 
 def test_hyphenated_inputs_reach_python(cpu_container: WorkingContainer) -> None:
@@ -112,9 +118,9 @@ def test_workspace_owned_by_another_uid_is_a_safe_directory(cpu_container: Worki
     repo, sha = _foreign_repo(tmp_path)
     mounts = [Mount(str(repo), "/github/workspace")]
     for _ in range(2):  # the setting is in the image: a second run must not add anything
-        assert ok(cpu_container.run_image(["git", "rev-parse", "HEAD"], mounts=mounts, workdir="/github/workspace")) == (
-            f"{sha}\n"
-        )
+        assert ok(
+            cpu_container.run_image(["git", "rev-parse", "HEAD"], mounts=mounts, workdir="/github/workspace")
+        ) == (f"{sha}\n")
     assert ok(cpu_container.run_image(["git", "config", "--system", "--get-all", "safe.directory"])) == "*\n"
     # pygit2 (libgit2, what DVC's scmrepo uses) applies the same ownership check from the same file.
     probe = "import pygit2; print(pygit2.Repository('/github/workspace').head.target)"

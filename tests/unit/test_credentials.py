@@ -101,3 +101,11 @@ def test_other_remote_variables_pass_through_unchanged_but_are_masked() -> None:
         "DefaultEndpointsProtocol=https;AccountKey=az",
         "oss-secret",
     }
+
+
+def test_a_temp_dir_inside_the_workspace_is_not_used(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "tmp").mkdir(parents=True)
+    env = {GOOGLE_CREDENTIALS: json.dumps(KEY), "RUNNER_TEMP": str(workspace / "tmp"), "CI_PROJECT_DIR": str(workspace)}
+    prepare_remote_credentials(env, mask=Masks())
+    assert not Path(env[GOOGLE_CREDENTIALS]).is_relative_to(workspace)

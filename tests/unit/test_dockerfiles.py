@@ -65,9 +65,7 @@ def test_build_context_allowlist_covers_what_the_dockerfiles_copy() -> None:
             assert source == "." or source in allowed, f"{dockerfile} copies {source}, excluded by .dockerignore"
 
 
-def _entrypoint(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def _entrypoint(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run docker/entrypoint.sh with a fake image Python that prints the arguments it was given."""
     fake_python = tmp_path / "python"
     fake_python.write_text('#!/bin/sh\nprintf "python"; printf " [%s]" "$@"; echo\n', encoding="utf-8")

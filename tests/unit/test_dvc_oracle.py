@@ -102,7 +102,9 @@ def _dvc_env() -> dict[str, str]:
 
 
 def _dvc(repo: Path, *args: str) -> str:
-    done = subprocess.run([str(DVC), "metrics", "diff", *args], cwd=repo, capture_output=True, text=True, env=_dvc_env())
+    done = subprocess.run(
+        [str(DVC), "metrics", "diff", *args], cwd=repo, capture_output=True, text=True, env=_dvc_env()
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -333,6 +333,13 @@ def test_typical_pygithub_flow_matches_the_response_schemas(fake_github: FakeGit
     repo.create_check_run(name="CML", head_sha=gh.main_sha, conclusion="success", output={"title": "t", "summary": "s"})
     list(commit.get_check_runs())
     list(commit.get_pulls())
+    list(repo.get_pulls(state="open"))
+    repo.get_issue(pr)
+    tree = repo.get_git_tree(gh.main_sha, recursive=True)
+    repo.get_git_blob(tree.tree[0].sha)
+    repo.get_git_ref("heads/main")
+    assert client(gh, gh.user_token).get_user().login == "octocat"
+    client(gh).get_rate_limit()
     assert gh.response_mismatches == []
 
 
@@ -490,3 +497,14 @@ def test_every_spec_operation_has_a_route_and_back() -> None:
     operations = {op.key for op in load_spec().operations}
     assert operations == set(ROUTES)
     assert operations == {(m, t) for m, t in _trim_module().OPERATIONS}
+
+
+def test_registered_local_commit_takes_comments_and_checks(fake_github: FakeGitHub) -> None:
+    gh = fake_github
+    sha = gh.register_commit(gh.repo, "1234567890abcdef1234567890abcdef12345678", parents=[gh.main_sha])
+    comment = api(gh, "POST", f"/repos/{gh.repo}/commits/{sha}/comments", json={"body": "report"})
+    unknown = api(gh, "POST", f"/repos/{gh.repo}/commits/{'f' * 40}/comments", json={"body": "report"})
+    assert comment.status_code == 201
+    assert comment.json()["html_url"] == f"{gh.server_url}/{gh.repo}/commit/{sha}#commitcomment-{comment.json()['id']}"
+    assert unknown.status_code == 404
+    assert [c["body"] for c in gh.commit_comments(gh.repo, sha)] == ["report"]

@@ -225,3 +225,43 @@ def test_svg_with_internal_reference_is_accepted(tmp_path: Path) -> None:
 def test_xml_that_is_not_svg_is_not_an_image(tmp_path: Path) -> None:
     with pytest.raises(CmlError, match=r"^image 'a.xml': not a PNG"):
         prepare_image_bytes(b"<html><svg></svg></html>", name_hint="a.xml", max_width=1600, out_dir=tmp_path)
+
+
+def _distinct_colours(count: int) -> Image.Image:
+    image = Image.new("RGB", (count, 4))
+    image.putdata([(i % 256, i // 256, 7) for _ in range(4) for i in range(count)])
+    return image
+
+
+@pytest.mark.parametrize(("count", "mode"), [(256, "P"), (257, "RGB")])
+def test_palette_boundary_is_exactly_256_colours(tmp_path: Path, count: int, mode: str) -> None:
+    source = _distinct_colours(count)
+    prepared = prepare_image_bytes(png_bytes(source), name_hint="c.png", max_width=1600, out_dir=tmp_path)
+    out = Image.open(prepared.path)
+    assert out.mode == mode
+    assert out.convert("RGB").tobytes() == source.tobytes()
+
+
+def test_wide_static_gif_is_downscaled_to_png(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    few_colour_plot((400, 100)).convert("P").save(buffer, "GIF")
+    prepared = prepare_image_bytes(buffer.getvalue(), name_hint="g.gif", max_width=200, out_dir=tmp_path)
+    assert (prepared.ext, prepared.width, prepared.height) == ("png", 200, 50)
+
+
+def test_webp_is_kept_unless_too_wide(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    few_colour_plot((120, 60)).save(buffer, "WEBP", lossless=True)
+    kept = prepare_image_bytes(buffer.getvalue(), name_hint="w.webp", max_width=200, out_dir=tmp_path)
+    assert kept.path.read_bytes() == buffer.getvalue()
+    scaled = prepare_image_bytes(buffer.getvalue(), name_hint="w.webp", max_width=60, out_dir=tmp_path)
+    assert (scaled.ext, scaled.width, scaled.height) == ("webp", 60, 30)
+
+
+def test_symlink_inside_the_workspace_is_followed(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    (workspace / "plots").mkdir(parents=True)
+    (workspace / "plots" / "real.png").write_bytes(png_bytes(few_colour_plot()))
+    (workspace / "latest.png").symlink_to("plots/real.png")
+    prepared = prepare_image(Path("latest.png"), max_width=1600, out_dir=tmp_path / "out", workspace=workspace)
+    assert (prepared.ext, prepared.alt) == ("png", "latest")

@@ -155,6 +155,7 @@ def test_dvc_output_plot_without_cache_says_what_is_missing(repo: Path, tmp_path
 
 
 @needs_dvc
+@pytest.mark.dvc
 def test_dvc_output_plot_without_dvc_draws_the_working_tree(repo: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr(runner, "find_dvc", lambda: None)

@@ -89,11 +89,21 @@ def test_bom_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message", "line"),
     [
-        ("m.json", '{\n"a": 1,\n}', "metrics file 'm.json' line 3: Expecting property name enclosed in double quotes", 3),
+        (
+            "m.json",
+            '{\n"a": 1,\n}',
+            "metrics file 'm.json' line 3: Expecting property name enclosed in double quotes",
+            3,
+        ),
         ("m.json", '{"a": 1} x', "metrics file 'm.json' line 1: Extra data (column 10)", 1),
         ("m.yaml", "a: 1\n b: 2\n", "metrics file 'm.yaml' line 2: mapping values are not allowed here", 2),
         ("m.yaml", "a: [1\n", "metrics file 'm.yaml' line 2:", 2),
-        ("m.yml", "a: 1\n---\nb: 2\n", "metrics file 'm.yml' line 2: expected a single document in the stream, but found another document", 2),
+        (
+            "m.yml",
+            "a: 1\n---\nb: 2\n",
+            "metrics file 'm.yml' line 2: expected a single document in the stream, but found another document",
+            2,
+        ),
         ("m.toml", "a = 1\nb = \n", "metrics file 'm.toml' line 2: Invalid value (column 5)", 2),
         ("m.toml", "a = 1\na = 2\n", "metrics file 'm.toml' line 2: Cannot overwrite a value", 2),
         ("m.csv", "a,b\n1,2\n3\n", "metrics file 'm.csv' line 3: 1 values for 2 header columns", 3),
@@ -171,13 +181,18 @@ _printable_leaves = st.one_of(
 
 
 @settings(deadline=None, max_examples=40)
-@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), _printable_leaves, min_size=1, max_size=6))
+@given(
+    st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True), _printable_leaves, min_size=1, max_size=6)
+)
 def test_yaml_and_toml_agree_with_json(flat: dict[str, object]) -> None:
     import yaml
 
     as_json = read_metrics("m.json", json.dumps(flat))
     assert read_metrics("m.yaml", yaml.safe_dump(flat)) == as_json
-    toml_lines = [f"{key} = {json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()}" for key, value in flat.items()]
+    toml_lines = [
+        f"{key} = {json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()}"
+        for key, value in flat.items()
+    ]
     parsed_toml = read_metrics("m.toml", "\n".join(toml_lines))
     assert parsed_toml.keys() == as_json.keys()
     for key, value in as_json.items():

@@ -14,7 +14,7 @@ from typing import Any
 from . import shapes
 from .errors import ApiError
 from .faults import Faults
-from .gitstore import Person
+from .gitstore import GitCommit, Person
 from .routing import Ctx, Response
 from .server import FakeGitHubServer, RecordedRequest, web_file
 from .spec import Operation, Spec, load_spec
@@ -184,6 +184,19 @@ class FakeGitHub:
             if branch is not None:
                 repo.refs[f"heads/{branch}"] = commit.sha
             return commit.sha
+
+    def register_commit(self, repo_name: str, sha: str, parents: list[str] | None = None) -> str:
+        """Make a commit that exists only in a local clone (e.g. an e2e test's temp repo) known to the fake.
+
+        Its id is taken as given (not recomputed) and its tree is empty; enough for comments, checks and
+        ``commits/{sha}/pulls`` on that sha.
+        """
+        with self.state.lock:
+            repo = self.state.get_repo(repo_name)
+            who = Person("Monalisa Octocat", "octocat@github.com", iso_now(), int(time.time()))
+            tree = repo.git.tree_from_files({})
+            repo.git.commits[sha] = GitCommit(sha, tree, tuple(parents or []), "A local commit\n", who, who)
+            return sha
 
     def set_ref(self, repo_name: str, ref: str, sha: str) -> None:
         with self.state.lock:

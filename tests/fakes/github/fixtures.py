@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,8 +10,15 @@ import pytest
 
 from .fake import FakeGitHub
 
+# Opt-in: also fail on responses that differ from the spec's schemas (a check of the fake itself).
+STRICT_RESPONSES = os.environ.get("FAKE_GITHUB_STRICT_RESPONSES") == "1"
+
 
 def _assert_clean(fake: FakeGitHub) -> None:
+    if STRICT_RESPONSES:
+        assert not fake.response_mismatches, "fake responses differ from the spec:\n" + "\n".join(
+            fake.response_mismatches
+        )
     assert not fake.internal_errors, "the fake GitHub crashed:\n" + "\n".join(fake.internal_errors)
     assert not fake.violations, "requests broke GitHub's OpenAPI description:\n" + "\n".join(fake.violations)
 

@@ -24,8 +24,9 @@ def get_user(ctx: Ctx) -> Response:
     if ctx.token.kind == "app":
         # An installation token (GITHUB_TOKEN) is not a user: api.github.com refuses /user for it.
         raise not_accessible_by_integration()
-    body = shapes.user(ctx, ctx.token.login, ctx.token.user_id, ctx.token.user_type)
-    return Response(200, body)
+    me = shapes.user(ctx, ctx.token.login, ctx.token.user_id, ctx.token.user_type)
+    body = shapes.from_example("private-user-response-with-public-profile-information", ctx, "", **me)
+    return Response(200, {**body, "name": None, "email": None, "company": None, "blog": "", "location": None})
 
 
 @route("get", "/rate_limit")

@@ -224,7 +224,8 @@ class Handler(BaseHTTPRequestHandler):
             server_url=fake.server_url,
         )
         with fake.state.lock:
-            fake.state.rate_used[token.value] = fake.state.rate_used.get(token.value, 0) + 1
+            if op.template != "/rate_limit":  # GitHub: reading the rate limit does not count against it
+                fake.state.rate_used[token.value] = fake.state.rate_used.get(token.value, 0) + 1
             try:
                 response = ROUTES[op.key](ctx)
             except SpecViolation as violation:

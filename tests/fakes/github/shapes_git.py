@@ -19,7 +19,6 @@ def blob(ctx: Ctx, repo: Repo, sha: str, content_b64: str, size: int) -> dict[st
         "url": f"{repo_api(ctx, repo)}/git/blobs/{sha}",
         "content": content_b64,
         "encoding": "base64",
-        "highlighted_content": None,
     }
 
 

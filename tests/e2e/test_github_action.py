@@ -1,0 +1,245 @@
+"""The action as a runner runs a Docker action: `python entrypoint.py` with INPUT_* (hyphens kept), an event
+payload at GITHUB_EVENT_PATH, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files and GITHUB_API_URL at the fake GitHub.
+
+Writes are paced 1 s apart as on real GitHub, so a run that publishes images takes a few seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import payloads
+from tests.e2e.github_support import BOT, calls
+from tests.fakes.github import FakeGitHub
+from tests.gitutil import commit_files, init_repo
+from tests.unit.test_workflow import read_outputs, run_commands
+
+pytest_plugins = ["tests.fakes.github.fixtures"]
+ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = ROOT / "entrypoint.py"
+MARKER = "<!-- cml-action:key=CML/train -->"
+
+
+@dataclass
+class Workspace:
+    path: Path
+    base: str
+    head: str
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    from PIL import Image
+
+    repo = init_repo(tmp_path / "ws")
+    base = commit_files(repo, {"eval/metrics.json": '{"acc": 0.80, "loss": 0.40}\n', "report.md": "old"})
+    head = commit_files(repo, {"eval/metrics.json": '{"acc": 0.90, "loss": 0.30}\n', "report.md": "Hello **team**"})
+    Image.new("RGB", (32, 16), "red").save(repo / "plot.png")
+    return Workspace(repo, base, head)
+
+
+def run_action(
+    gh: FakeGitHub, ws: Workspace, event: str, payload: dict[str, object], run_id: str = "1", **inputs: str
+) -> Run:
+    gh.register_commit(gh.repo, ws.base)  # the commits were "pushed": GitHub knows them
+    gh.register_commit(gh.repo, ws.head, parents=[ws.base])
+    folder = ws.path.parent / f"runner-{run_id}"
+    folder.mkdir()
+    output, summary = folder / "output", folder / "summary.md"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(folder),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": gh.repo,
+        "GITHUB_SHA": ws.head,
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(payloads.write(folder / "event.json", payload)),
+        "GITHUB_WORKSPACE": str(ws.path),
+        "GITHUB_API_URL": gh.api_url,
+        "GITHUB_SERVER_URL": gh.server_url,
+        "GITHUB_RUN_ID": run_id,
+        "GITHUB_WORKFLOW": "CML",
+        "GITHUB_JOB": "train",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "INPUT_TOKEN": gh.app_token,
+        "INPUT_FETCH-BASELINE": "false",  # the temporary repo has no remote; both commits are local
+    }
+    env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
+    done = subprocess.run(
+        [sys.executable, str(ENTRYPOINT)], cwd=ws.path, env=env, capture_output=True, text=True, timeout=120
+    )
+    outputs = read_outputs(output) if output.exists() else {}
+    text = summary.read_text(encoding="utf-8") if summary.exists() else ""
+    return Run(done.returncode, done.stdout, done.stderr, outputs, text)
+
+
+def pr_event(gh: FakeGitHub, ws: Workspace, number: int, name: str = "pull_request_opened") -> dict[str, object]:
+    return payloads.with_commits(name, head=ws.head, base=ws.base, number=number, repo=gh.repo)
+
+
+REPORT = {"report": "report.md", "metrics": "eval/metrics.json", "images": "plot.png"}
+
+
+@pytest.mark.slow
+def test_first_run_comments_with_images_and_metrics_and_the_rerun_updates_it(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    first = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="1", **REPORT)
+    assert first.code == 0, first.stdout + first.stderr
+    assert calls(gh) == [
+        "GET /git/ref/heads/cml-assets",
+        "POST /git/blobs",
+        "POST /git/trees",
+        "POST /git/commits",
+        "POST /git/refs",
+        f"GET /issues/{number}/comments",
+        f"POST /issues/{number}/comments",
+    ]
+    (posted,) = gh.issue_comments(gh.repo, number)
+    tip = gh.ref(gh.repo, "heads/cml-assets")
+    assert posted["user"]["login"] == BOT
+    assert posted["body"].startswith("## CML Report\n\nHello **team**\n")
+    assert f"{gh.server_url}/{gh.repo}/blob/{tip}/cml/" in posted["body"] and "?raw=true)" in posted["body"]
+    assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", posted["body"], re.M)
+    assert posted["body"].rstrip().endswith(MARKER)
+    assert first.outputs["comment-url"] == posted["html_url"]
+    assert first.outputs["comment-id"] == str(posted["id"])
+    assert first.outputs["regressions"] == "0" and first.outputs["check-url"] == ""
+    assert Path(first.outputs["report-file"]).read_text(encoding="utf-8").rstrip().endswith(MARKER)
+    assert "Hello **team**" in first.summary
+
+    gh.clear_requests()
+    blobs = gh.blob_count(gh.repo)
+    second = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="2", **REPORT)
+    assert second.code == 0, second.stdout + second.stderr
+    assert calls(gh) == [
+        "GET /git/ref/heads/cml-assets",
+        f"GET /git/trees/{tip}",
+        f"GET /issues/{number}/comments",
+        f"PATCH /issues/comments/{posted['id']}",
+    ]
+    assert gh.blob_count(gh.repo) == blobs  # unchanged images: no new blobs
+    (updated,) = gh.issue_comments(gh.repo, number)
+    assert updated["id"] == posted["id"] and "/actions/runs/2" in updated["body"]
+    assert gh.violations == []
+
+
+def test_send_as_check_with_a_tripped_gate_fails_the_step_after_publishing(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(
+        gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", metrics="eval/metrics.json",
+        send_as="check", thresholds="acc min 0.95", fail_on_regression="true",
+    )  # fmt: skip
+    assert run.code == 1, run.stdout + run.stderr
+    assert calls(gh) == ["POST /check-runs"]
+    (check,) = gh.check_runs(gh.repo)
+    assert (check["name"], check["head_sha"], check["conclusion"]) == ("CML Report", ws.head, "failure")
+    assert check["output"]["summary"].startswith("## CML Report")
+    assert run.outputs["check-url"] == check["html_url"] and run.outputs["regressions"] == "1"
+    assert any(line.startswith("::error") and "regression" in line for line in run.stdout.splitlines())
+    assert gh.issue_comments(gh.repo, number) == []
+
+
+def test_passing_gate_gives_a_successful_check(fake_github: FakeGitHub, workspace: Workspace) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(
+        gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", metrics="eval/metrics.json",
+        send_as="check", thresholds="acc min 0.5", fail_on_regression="true",
+    )  # fmt: skip
+    assert run.code == 0, run.stdout + run.stderr
+    assert [c["conclusion"] for c in gh.check_runs(gh.repo)] == ["success"]
+
+
+def test_push_with_an_open_pull_request_comments_on_it(fake_github: FakeGitHub, workspace: Workspace) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    payload = payloads.with_commits("push", head=ws.head, before=ws.base, repo=gh.repo)
+    run = run_action(gh, ws, "push", payload, report="report.md", metrics="eval/metrics.json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert calls(gh) == [
+        f"GET /commits/{ws.head}/pulls",
+        f"GET /issues/{number}/comments",
+        f"POST /issues/{number}/comments",
+    ]
+    assert len(gh.issue_comments(gh.repo, number)) == 1
+    assert gh.commit_comments(gh.repo, ws.head) == []
+
+
+def test_push_without_a_pull_request_comments_on_the_commit(fake_github: FakeGitHub, workspace: Workspace) -> None:
+    gh, ws = fake_github, workspace
+    payload = payloads.with_commits("push", head=ws.head, before=ws.base, repo=gh.repo)
+    run = run_action(gh, ws, "push", payload, report="report.md")
+    assert run.code == 0, run.stdout + run.stderr
+    (posted,) = gh.commit_comments(gh.repo, ws.head)
+    assert posted["body"].startswith("## CML Report\n\nHello **team**")
+    assert run.outputs["comment-url"] == posted["html_url"]
+
+
+def test_fork_pull_request_only_writes_the_summary_and_warns_once(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base, head_repo="someone/hello-world")
+    event = pr_event(gh, ws, number, "pull_request_fork")
+    run = run_action(gh, ws, "pull_request", event, **REPORT)
+    assert run.code == 0, run.stdout + run.stderr
+    assert gh.requests == []  # nothing published, not even a read
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1 and "fork" in warnings[0] and "workflow_run" in warnings[0]
+    assert "Hello **team**" in run.summary
+    assert run.outputs["comment-url"] == "" and Path(run.outputs["report-file"]).exists()
+
+
+def test_personal_token_with_send_as_check_fails_before_any_write(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", send_as="both",
+                     token=gh.user_token)  # fmt: skip
+    assert run.code != 0
+    assert gh.writes() == []
+    errors = [line for line in run.stdout.splitlines() + run.stderr.splitlines() if "GitHub App token" in line]
+    assert errors and "Traceback" not in run.stderr
+
+
+def test_hostile_report_text_cannot_issue_workflow_commands_and_the_token_stays_secret(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    canary = "ghs_CANARY" + "5" * 26
+    gh.add_token(canary, BOT, kind="app")
+    (ws.path / "report.md").write_text("hi\n::set-output name=pwned::1\n::add-mask::hi\n", encoding="utf-8")
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", token=canary)
+    assert run.code == 0, run.stdout + run.stderr
+    acted = run_commands(run.stdout)
+    assert not any("pwned" in line for line in acted)
+    # The runner consumes ::add-mask:: lines; everywhere else the canary must be absent.
+    visible = "\n".join(line for line in run.stdout.splitlines() if not line.startswith("::add-mask::"))
+    bodies = "\n".join(str(r.json) + str(r.headers) for r in gh.requests)
+    assert canary not in visible + run.stderr + run.summary + bodies
+    assert canary not in Path(run.outputs["report-file"]).read_text(encoding="utf-8")

@@ -1,0 +1,133 @@
+"""`python entrypoint.py` as a GitLab job runs it: the variables templates/report.yml sets, against the fake GitLab."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.gitlab_support import MR_IID, ROOT, Workspace, make_workspace, predefined, seed, template_variables
+from tests.fakes.gitlab import FakeGitLab
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def gl() -> Iterator[FakeGitLab]:
+    with FakeGitLab() as server:
+        yield server
+
+
+@pytest.fixture
+def ws(tmp_path: Path, gl: FakeGitLab) -> Workspace:
+    workspace = make_workspace(tmp_path / "repo")
+    seed(gl, workspace)
+    return workspace
+
+
+def clean_env() -> dict[str, str]:
+    prefixes = ("CI_", "GITLAB_", "GITHUB_", "CML_", "INPUT_", "RUNNER_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k not in ("REPO_TOKEN",)}
+
+
+def run_job(gl: FakeGitLab, ws: Workspace, *, mr: bool = True, token: str | None = None,
+            **inputs: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    env = clean_env() | predefined(gl, ws, mr=mr) | template_variables(inputs)
+    env["CML_TOKEN"] = gl.project_token if token is None else token  # the masked CI/CD variable
+    env = {k: v for k, v in env.items() if v != "" or k == "INPUT_TOKEN"}
+    return subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=ws.path, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def report_file(ws: Workspace) -> str:
+    return (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
+
+
+def mr_bodies(gl: FakeGitLab) -> list[str]:
+    return [n["body"] for n in gl.mr_notes(gl.project_id, MR_IID)]
+
+
+def test_mr_pipeline_first_run_creates_one_note_and_rerun_updates_it(gl: FakeGitLab, ws: Workspace) -> None:
+    first = run_job(gl, ws, report="report.md", metrics="metrics.json")
+    assert first.returncode == 0, first.stderr
+    assert mr_bodies(gl) == [report_file(ws)]
+    body = mr_bodies(gl)[0]
+    assert body.startswith("## CML Report\n") and "# Training results" in body
+    assert "<!-- cml-action:key=gitlab-ci/cml-report -->" in body
+    note_id = gl.mr_notes(gl.project_id, MR_IID)[0]["id"]
+
+    (ws.path / "metrics.json").write_text('{"acc": 0.95, "loss": 0.3}', encoding="utf-8")
+    second = run_job(gl, ws, report="report.md", metrics="metrics.json")
+    assert second.returncode == 0, second.stderr
+    assert mr_bodies(gl) == [report_file(ws)]
+    assert "0.95" in mr_bodies(gl)[0]
+    assert gl.note_updates(note_id) == 1
+    assert [r.method for r in gl.writes()] == ["POST", "PUT"]
+
+
+def test_branch_pipeline_of_an_mr_branch_reports_on_the_mr(gl: FakeGitLab, ws: Workspace) -> None:
+    done = run_job(gl, ws, mr=False, report="report.md", metrics="metrics.json")
+    assert done.returncode == 0, done.stderr
+    assert mr_bodies(gl) == [report_file(ws)]
+
+
+def test_branch_pipeline_without_an_mr_reports_in_a_commit_discussion(gl: FakeGitLab, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path / "repo")
+    seed(gl, ws, open_mr=False)
+    for _ in range(2):
+        done = run_job(gl, ws, mr=False, report="report.md", metrics="metrics.json")
+        assert done.returncode == 0, done.stderr
+    threads = gl.commit_discussions(gl.project_id, ws.head_sha)
+    assert [[n["body"] for n in d["notes"]] for d in threads] == [[report_file(ws)]]
+
+
+def test_send_as_both_sets_a_commit_status_and_the_note(gl: FakeGitLab, ws: Workspace) -> None:
+    done = run_job(gl, ws, report="report.md", metrics="metrics.json", **{"send-as": "both",
+                   "thresholds": "acc min 0.95", "title": "Model check"})  # fmt: skip
+    assert done.returncode == 0, done.stderr  # fail-on-regression is false
+    statuses = gl.statuses(gl.project_id, ws.head_sha)
+    assert [(s["name"], s["status"], s["target_url"]) for s in statuses] == [
+        ("Model check", "failed", f"{gl.server_url}/{gl.project_path}/-/jobs/77")
+    ]
+    assert mr_bodies(gl) == [report_file(ws)]
+
+
+def test_images_are_uploaded_once_across_reruns(gl: FakeGitLab, ws: Workspace) -> None:
+    from PIL import Image
+
+    (ws.path / "plots").mkdir()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(ws.path / "plots" / "confusion.png")
+    for _ in range(2):
+        done = run_job(gl, ws, report="report.md", images="plots/confusion.png")
+        assert done.returncode == 0, done.stderr
+    uploads = gl.uploads()
+    assert len(uploads) == 1
+    assert f"]({uploads[0].url})" in mr_bodies(gl)[0]
+
+
+def test_only_the_job_token_fails_with_the_fix_and_sends_nothing(gl: FakeGitLab, ws: Workspace) -> None:
+    done = run_job(gl, ws, token="", report="report.md")
+    output = done.stdout + done.stderr  # the CLI prints its one-line error on stdout
+    assert done.returncode != 0
+    assert "masked CI/CD variable named CML_TOKEN" in output
+    assert "Traceback" not in output and gl.job_token not in output
+    assert gl.requests == []
+
+
+def test_the_token_never_shows_up_anywhere(gl: FakeGitLab, ws: Workspace) -> None:
+    done = run_job(gl, ws, report="report.md", metrics="metrics.json")
+    assert done.returncode == 0, done.stderr
+    for text in (done.stdout, done.stderr, report_file(ws), *mr_bodies(gl)):
+        assert gl.project_token not in text
+    assert all(gl.project_token not in repr(r) for r in gl.requests)
+
+
+def test_a_bad_input_value_fails_before_any_request(gl: FakeGitLab, ws: Workspace) -> None:
+    done = run_job(gl, ws, report="report.md", **{"metrics-precision": "many"})
+    assert done.returncode != 0 and "input 'metrics-precision'" in done.stdout + done.stderr
+    assert gl.requests == []

@@ -1,0 +1,122 @@
+"""Whole reports, compared with golden markdown files (CML_UPDATE_GOLDEN=1 rewrites them; review the diff)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cml_action.report.assemble import (
+    ReportParts,
+    assemble,
+    defuse_markers,
+    find_marker_key,
+    marker_for,
+)
+from cml_action.report.diff import diff_metrics
+from cml_action.report.limits import fit_to_limit
+from cml_action.report.table import render_metrics_section
+from cml_action.report.thresholds import evaluate_gates, parse_thresholds, render_verdict, tripped_keys
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("CML_UPDATE_GOLDEN") == "1":
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8")
+
+
+BASELINE = {
+    "eval/metrics.json": {"roc_auc.test": 0.95, "avg_prec.macro": 0.9, "loss": 0.2, "epochs": 10, "model": "cnn"},
+    "eval/old.yaml": {"f1": 0.5},
+}
+CURRENT = {
+    "eval/metrics.json": {"roc_auc.test": 0.87654321, "avg_prec.macro": 0.91, "loss": 0.2, "epochs": 12,
+                          "model": "vit", "@team|<b>`x`": 1},
+    "eval/old.yaml": None,
+}  # fmt: skip
+RULES = "roc_auc.test min 0.9\navg_prec.* max-drop 0.01\nloss max-rise 5%\nmissing.* min 1\n"
+
+
+def _full_parts(key: str = "CI/report") -> ReportParts:
+    diff = diff_metrics(BASELINE, CURRENT)
+    rules = parse_thresholds(RULES)
+    gates = evaluate_gates(rules, diff)
+    metrics = render_metrics_section(
+        diff, precision=5, show_all=False, tripped=tripped_keys(gates.trips), baseline_label="def5678",
+        current_label="abc1234",
+    )  # fmt: skip
+    return ReportParts(
+        title="CML Report",
+        texts=("Trained on **1000** images.\n\n![confusion](https://example.com/c.png)\n", "## Notes\n\nAll good.\n"),
+        images_md="![roc](https://example.com/roc.png)",
+        metrics_md=metrics,
+        verdict_md=render_verdict(rules, gates.trips),
+        plots_md="### Plots\n\n![loss](https://example.com/loss.png)",
+        files_md="### Files changed\n\n| Status | Path |\n|---|---|\n| modified | data/train.csv |",
+        warnings=(*gates.warnings, "image 'plots/missing.png' was not found; its link is left as is"),
+        head_sha="abc1234def5678abc1234def5678abc1234def56",
+        baseline_sha="def5678abc1234def5678abc1234def5678abc12",
+        run_url="https://github.com/o/r/actions/runs/42",
+        key=key,
+    )
+
+
+def test_full_report_golden() -> None:
+    _golden("report_full.md", assemble(_full_parts()))
+
+
+def test_minimal_report_skips_empty_parts() -> None:
+    report = assemble(ReportParts(title="Nightly", texts=("Hello\n",), key="wf/job"))
+    assert report == "## Nightly\n\nHello\n\n<!-- cml-action:key=wf/job -->\n"
+    _golden("report_minimal.md", report)
+
+
+def test_order_follows_design() -> None:
+    report = assemble(_full_parts())
+    order = ["## CML Report", "Trained on", "## Notes", "![roc]", "### Metrics", "### Gates", "### Plots",
+             "### Files changed", "> [!WARNING]", "Comparing `abc1234`", "<!-- cml-action"]  # fmt: skip
+    positions = [report.index(piece) for piece in order]
+    assert positions == sorted(positions)
+    assert report.endswith("<!-- cml-action:key=CI/report -->\n")
+
+
+def test_footer_variants() -> None:
+    assert "Report for `abc1234`" in assemble(ReportParts(head_sha="abc1234999"))
+    only_run = assemble(ReportParts(run_url="https://ci.example/run 1"))
+    assert only_run == "## CML Report\n\n[Workflow run](https://ci.example/run%201)\n"
+
+
+def test_unclosed_fence_in_a_report_file_cannot_swallow_the_table() -> None:
+    report = assemble(ReportParts(texts=("```python\nprint(1)\n",), metrics_md="### Metrics\n\n| a |\n|---|\n"))
+    assert report == "## CML Report\n\n```python\nprint(1)\n```\n\n### Metrics\n\n| a |\n|---|\n"
+
+
+@pytest.mark.parametrize("key", ["wf/job", "a-->b", "x --!> y", "new\nline", "100%", "{workflow}/{job}", "ünï", ""])
+def test_marker_round_trips_any_key_and_cannot_end_the_comment(key: str) -> None:
+    marker = marker_for(key)
+    inner = marker.removeprefix("<!--").removesuffix("-->")
+    assert ">" not in inner and "\n" not in inner
+    assert find_marker_key(f"text\n\n{marker}\n") == key
+
+
+def test_marker_lookalikes_in_report_text_are_defused() -> None:
+    hostile = "<!-- cml-action:key=other/job -->"
+    report = assemble(ReportParts(texts=(hostile,), key="mine"))
+    assert find_marker_key(report) == "mine"
+    assert report.count("cml-action:key=") == 1
+    assert defuse_markers(hostile) == "<!-- cml-action:key&#61;other/job -->"
+    assert find_marker_key("no marker") is None
+
+
+def test_truncated_report_golden() -> None:
+    parts = _full_parts()
+    long_text = "## Details\n\n<details><summary>log</summary>\n\n```\n" + "epoch loss\n" * 400 + "```\n</details>\n"
+    report = assemble(ReportParts(**{**parts.__dict__, "texts": (*parts.texts, long_text)}))
+    fitted = fit_to_limit(report, 2000, full_report_hint="the job summary")
+    assert len(fitted) <= 2000
+    assert find_marker_key(fitted) == "CI/report"
+    _golden("report_truncated.md", fitted)
