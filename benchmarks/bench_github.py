@@ -37,7 +37,9 @@ def make_workspace(folder: Path) -> tuple[Path, str, str]:
     return repo, base, head
 
 
-def environment(gh: FakeGitHub, repo: Path, base: str, head: str, number: int, run: int, **inputs: str) -> dict[str, str]:
+def environment(
+    gh: FakeGitHub, repo: Path, base: str, head: str, number: int, run: int, **inputs: str
+) -> dict[str, str]:
     folder = repo.parent / f"run-{run}"
     folder.mkdir(exist_ok=True)
     event = payloads.with_commits("pull_request_opened", head=head, base=base, number=number, repo=gh.repo)

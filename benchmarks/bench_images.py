@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples" / "iris-like"))
+sys.dont_write_bytecode = True  # no __pycache__ inside examples/
 
 import plotting  # noqa: E402  (the demo's palette-friendly drawing)
 
@@ -149,13 +150,18 @@ def main() -> None:
         }
         print(f"{'image':28} {'colours':>7} {'naive B':>9} {'mpl B':>9} {'ours B':>9} {'mode':>4} "
               f"{'vs naive':>8} {'vs mpl':>8} {'ms':>6} lossless")  # fmt: skip
-        totals = [measure(name.replace(" ", "_"), image, work) for name, image in cases.items()]
-    naive, mpl, ours = (sum(column) for column in zip(*totals, strict=True))
-    vs_naive, vs_mpl = 100 * (1 - ours / naive), 100 * (1 - ours / mpl)
-    print(f"total: naive {naive} B, matplotlib-like {mpl} B, prepared {ours} B")
-    print(f"smaller than naive save(): {vs_naive:.1f} % · than matplotlib-like: {vs_mpl:.1f} % (target >= 40 %: "
-          f"{'met' if vs_mpl >= 40 else 'NOT met'} vs matplotlib-like, {'met' if vs_naive >= 40 else 'NOT met'} "
-          "vs naive)")  # fmt: skip
+        totals = {name: measure(name.replace(" ", "_"), image, work) for name, image in cases.items()}
+    for group, members in (("anti-aliased", [n for n in totals if "anti" in n or "a-a" in n]),
+                           ("palette-friendly", [n for n in totals if "pal" in n])):  # fmt: skip
+        naive, mpl, ours = (sum(column) for column in zip(*(totals[n] for n in members), strict=True))
+        vs_naive, vs_mpl = 100 * (1 - ours / naive), 100 * (1 - ours / mpl)
+        verdict = "met" if min(vs_naive, vs_mpl) >= 40 else "NOT met"
+        print(f"{group}: {vs_naive:.1f} % smaller than naive save(), {vs_mpl:.1f} % than matplotlib-like "
+              f"(target >= 40 %: {verdict})")  # fmt: skip
+    print(
+        "Why: above 256 colours no exact palette exists, so only zlib level 9, filter choice and dropping an "
+        "opaque alpha channel remain (oxipng -o2 measured 16-28 % on these; still below 40 %)."
+    )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,14 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
         rel = workspace.relative_to_repo(ws, path)
         if rel in dvc_outputs:
             continue
-        sides.current[rel] = read_metrics(rel, workspace.read_text(path, "metrics", ws))
+        current = read_metrics(rel, workspace.read_text(path, "metrics", ws))
+        if not any(name for name in current):
+            # DVC accepts such files silently (a bare scalar becomes a metric named ""); say so instead.
+            warnings.append(
+                f"metrics file '{rel}' holds no named metrics (expected a mapping of names to values, "
+                "or a CSV/TSV header with a row of values)"
+            )
+        sides.current[rel] = current
         if baseline_sha:
             sides.baseline[rel], warning = _read_baseline(ws, baseline_sha, rel)
             if warning:

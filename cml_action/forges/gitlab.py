@@ -60,7 +60,7 @@ class GitLabForge:
         self._ctx = ctx
         self._options = options
         self._last = LastResponse()
-        self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep)
+        self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep, _hints(ctx))
         self._client: Any = None
         self._me: int | bool | None = False  # False: not asked yet
         self._auto_store: NoteStore | None = None
@@ -268,6 +268,15 @@ class GitLabForge:
     def _web(self, suffix: str) -> str:
         project_page = f"/{self._ctx.repo}" if self._ctx.repo else f"/projects/{self._ctx.project_id}"
         return f"{self._ctx.server_url}{project_page}{suffix}"
+
+
+def _hints(ctx: RunContext) -> dict[int, str]:
+    source = ctx.token_source or "the token"
+    return {
+        401: f"GitLab does not accept the token from {source}: it is wrong, expired or revoked; {TOKEN_FIX}",
+        403: f"the token from {source} may not do this: give its user the Developer role and the 'api' scope",
+        404: f"check CI_PROJECT_ID and the target; the token from {source} must be able to see the project",
+    }
 
 
 def status_description(title: str, verdict: str) -> str:

@@ -88,7 +88,8 @@ def classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code is not None:
         code = int(exc.response_code)
         message = _message_text(exc.error_message) or _phrase(code)
-        return Failure(f"{code} {message}".strip(), code in RETRY_STATUSES, code not in NOT_APPLIED_STATUSES, code)
+        reason = message if message.startswith(str(code)) else f"{code} {message}".strip()
+        return Failure(reason, code in RETRY_STATUSES, code not in NOT_APPLIED_STATUSES, code)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return Failure("connection timed out", retryable=True, maybe_applied=False)
     if isinstance(exc, requests.exceptions.Timeout):
@@ -131,6 +132,7 @@ class Retrier:
     max_backoff: float
     last: LastResponse
     sleep: Callable[[float], None] = time.sleep
+    hints: Mapping[int, str] = field(default_factory=dict)  # HTTP status -> how to fix it, appended to the error
     waits: list[float] = field(default_factory=list)  # every wait, for tests and the log
 
     def run(self, what: str, op: Callable[[], T], *, recover: Callable[[], T | None] | None = None) -> T:
@@ -145,7 +147,9 @@ class Retrier:
                 if failure is None:
                     raise
                 if not failure.retryable:
-                    raise PublishError(f"GitLab: {what} failed: {failure.reason}") from None
+                    hint = self.hints.get(failure.status or 0)
+                    suffix = f" ({hint})" if hint else ""
+                    raise PublishError(f"GitLab: {what} failed: {failure.reason}{suffix}") from None
                 if attempt == attempts:
                     raise PublishError(f"GitLab: {what} failed after {attempts} attempts: {failure.reason}") from None
                 self._wait(attempt, failure)

@@ -21,7 +21,7 @@ ALLOWED_TAGS = _words(
     "a abbr b blockquote br code dd del details div dl dt em h1 h2 h3 h4 h5 h6 hr i img ins kbd li ol p picture pre "
     "q s samp small source span strike strong sub summary sup table tbody td tfoot th thead tr tt u ul"
 )
-VOID_TAGS = _words("br hr img source")
+VOID_TAGS = _words("br hr img source embed frame")  # never have an end tag, so never hold content
 # Dropped together with everything inside them.
 DROP_WITH_CONTENT = _words(
     "script style iframe frame frameset object embed noscript noembed template svg math textarea select"
@@ -104,7 +104,8 @@ class _Sanitiser(HTMLParser):
                 self.dropping.append(tag)
             return
         if tag in DROP_WITH_CONTENT:
-            self.dropping.append(tag)
+            if tag not in VOID_TAGS:
+                self.dropping.append(tag)
             return
         if tag not in ALLOWED_TAGS:
             return

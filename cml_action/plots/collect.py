@@ -21,6 +21,7 @@ from cml_action.plots.spec import ChartText, Series
 from cml_action.workspace import inside, relative_to_repo, resolve_paths
 
 CURRENT_LABEL = "current"
+DVC_HINT = "pip install 'cml-action[dvc]' or use the cml-action image"
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -145,9 +146,13 @@ def _own_chart(workspace: Path, plot: PlotDef, baseline_rev: str | None, options
     return spec.build_spec(series, text, template=plot.template), spec.alt_text(series, text, options.precision)
 
 
+def _drawable(plot: PlotDef) -> bool:
+    """Templates our own chart reproduces; others (confusion, bar_horizontal, custom files) are DVC's job."""
+    return plot.template in spec.LINE_TEMPLATES or plot.template in spec.SCATTER_TEMPLATES
+
+
 def _needs_dvc(workspace: Path, plot: PlotDef) -> bool:
-    drawable = plot.template in spec.LINE_TEMPLATES or plot.template in spec.SCATTER_TEMPLATES
-    return not drawable or bool(project.dvc_tracked(workspace, plot.files))
+    return not _drawable(plot) or bool(project.dvc_tracked(workspace, plot.files))
 
 
 def _dvc_specs(workspace: Path, plot: PlotDef, baseline_rev: str | None,
@@ -204,8 +209,11 @@ def _charts(workspace: Path, plot: PlotDef, baseline_rev: str | None, options: P
         if find_dvc() is not None:
             pairs = _dvc_specs(workspace, plot, baseline_rev, notes)
             return [(title, chart, f"{title} (DVC plot)") for title, chart in pairs]
+        if not _drawable(plot):
+            raise CmlError(f"plot '{plot.id}' uses DVC's '{plot.template}' template, which needs DVC "
+                           f"({DVC_HINT})")  # fmt: skip
         notes.append(
-            f"plot '{plot.id}': DVC is not installed ({'pip install ' + repr('cml-action[dvc]')}); "
+            f"plot '{plot.id}': its data is a DVC output and DVC is not installed ({DVC_HINT}); "
             "drawn from the working tree without the baseline"
         )
         baseline_rev = None

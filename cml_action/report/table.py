@@ -27,7 +27,10 @@ def table_rows(
     diff: MetricsDiff, *, show_all: bool, tripped: frozenset[tuple[str, str]] = frozenset()
 ) -> tuple[MetricRow, ...]:
     """Rows the table shows: changed ones, plus unchanged ones with `show_all`, plus every tripped one."""
-    return tuple(row for row in diff.rows if show_all or row.changed or row.key in tripped)
+    if show_all:
+        return diff.rows
+    # `old != new` inlined (not `row.changed`): this runs once per metric, 100 000 times in the benchmark.
+    return tuple(row for row in diff.rows if row.old != row.new or (tripped and row.key in tripped))
 
 
 def render_metrics_table(
@@ -87,11 +90,14 @@ def render_metrics_json(diff: MetricsDiff, *, show_all: bool = False) -> str:
     """`dvc metrics diff --json`: `{path: {metric: {"old", "new", "diff"?}}}`, unrounded, `diff` only when
     both sides are numbers, unchanged metrics only with `show_all`."""
     result: dict[str, dict[str, dict[str, object]]] = {}
-    for row in table_rows(diff, show_all=show_all):
-        entry: dict[str, object] = {"old": row.old, "new": row.new}
-        if row.change is not None:
-            entry["diff"] = row.change
-        result.setdefault(row.path, {})[row.metric] = entry
+    for path, metric, old, new, change in table_rows(diff, show_all=show_all):
+        file_result = result.get(path)
+        if file_result is None:
+            file_result = result[path] = {}
+        entry: dict[str, object] = {"old": old, "new": new}
+        if change is not None:
+            entry["diff"] = change
+        file_result[metric] = entry
     return json.dumps(result)
 
 

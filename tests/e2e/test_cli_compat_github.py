@@ -297,10 +297,12 @@ def test_cml_send_github_check_script(run: Run) -> None:
     assert (check["name"], check["conclusion"], check["output"]["summary"]) == ("Legacy", "neutral", "legacy check\n")
 
 
-def test_cml_publish_script_reads_stdin(run: Run) -> None:
-    done = script(run, "cml-publish", "--md", "--title", "stdin plot", stdin=png((10, 200, 10)))
-    assert done.returncode == 0, done.stderr.decode()
-    assert done.stdout.decode() == f'![]({asset_link(run)} "stdin plot")\n'
+def test_cml_publish_reads_stdin(run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # In-process (the subprocess form is in test_cli_compat_local.py): GitHub paces real writes 1 s apart.
+    monkeypatch.setattr("sys.argv", ["cml-publish", "--md", "--title", "stdin plot"])
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(png((10, 200, 10)))))
+    assert cli.publish_main() == 0
+    assert capsys.readouterr().out == f'![]({asset_link(run)} "stdin plot")\n'
 
 
 def test_cml_files_script(run: Run) -> None:
@@ -333,3 +335,21 @@ def test_a_report_over_githubs_limit_is_cut_and_keeps_its_marker(run: Run, capsy
     assert "`report.md`" in body  # the note says where the full report is
     assert cml(capsys, "comment", "update", "report.md")[0] == 0
     assert len(pr_comments(run)) == 1  # still found by its marker: the rerun edits it
+
+
+def test_the_action_and_the_cli_share_a_sticky_comment(
+    run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`key: X` in the action and `--watermark-title X` on the command line name the same comment."""
+    base = commit_files(run.ws, {"notes.md": "base\n"}, message="base")
+    head = commit_files(run.ws, {"report.md": "from the action\n", "cli.md": "from the CLI\n"}, message="head")
+    number = run.gh.add_pull(run.gh.repo, head_sha=head, base_sha=base)
+    event = payloads.with_commits("pull_request_opened", head=head, base=base, number=number, repo=run.gh.repo)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(payloads.write(tmp_path / "shared.json", event)))
+    assert cml(capsys, "report", "--report", "report.md", "--key", "shared {workflow}")[0] == 0
+    [by_action] = run.gh.issue_comments(run.gh.repo, number)
+    assert "from the action" in by_action["body"]
+    assert by_action["body"].rstrip("\n").endswith("<!-- cml-action:key=shared%20CML -->")
+    assert cml(capsys, "comment", "update", "cli.md", "--watermark-title", "shared {workflow}")[0] == 0
+    [by_cli] = run.gh.issue_comments(run.gh.repo, number)
+    assert (by_cli["id"], by_cli["body"]) == (by_action["id"], "from the CLI\n\n<!-- cml-action:key=shared%20CML -->")

@@ -55,7 +55,13 @@ def workspace(tmp_path: Path) -> Workspace:
 
 
 def run_action(
-    gh: FakeGitHub, ws: Workspace, event: str, payload: dict[str, object], run_id: str = "1", **inputs: str
+    gh: FakeGitHub,
+    ws: Workspace,
+    event: str,
+    payload: dict[str, object],
+    run_id: str = "1",
+    python_flags: tuple[str, ...] = (),
+    **inputs: str,
 ) -> Run:
     gh.register_commit(gh.repo, ws.base)  # the commits were "pushed": GitHub knows them
     gh.register_commit(gh.repo, ws.head, parents=[ws.base])
@@ -83,7 +89,12 @@ def run_action(
     }
     env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
     done = subprocess.run(
-        [sys.executable, str(ENTRYPOINT)], cwd=ws.path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, *python_flags, str(ENTRYPOINT)],
+        cwd=ws.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     outputs = read_outputs(output) if output.exists() else {}
     text = summary.read_text(encoding="utf-8") if summary.exists() else ""
@@ -191,8 +202,11 @@ def test_push_with_an_open_pull_request_comments_on_it(fake_github: FakeGitHub, 
 def test_push_without_a_pull_request_comments_on_the_commit(fake_github: FakeGitHub, workspace: Workspace) -> None:
     gh, ws = fake_github, workspace
     payload = payloads.with_commits("push", head=ws.head, before=ws.base, repo=gh.repo)
-    run = run_action(gh, ws, "push", payload, report="report.md")
+    run = run_action(gh, ws, "push", payload, python_flags=("-X", "importtime"), report="report.md")
     assert run.code == 0, run.stdout + run.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    assert "github" in imported  # the check below can see imports
+    assert not {name for name in imported if name.split(".")[0] in ("gitlab", "dvc", "vl_convert")}
     (posted,) = gh.commit_comments(gh.repo, ws.head)
     assert posted["body"].startswith("## CML Report\n\nHello **team**")
     assert run.outputs["comment-url"] == posted["html_url"]

@@ -63,6 +63,7 @@ def test_the_demo_change_trips_exactly_the_loss_gate(project: Path) -> None:
     assert before["accuracy"] - after["accuracy"] <= 0.05
 
 
+@pytest.mark.slow  # two trainings, git and the full pipeline in subprocesses: ~4 s, more on a loaded runner
 @pytest.mark.skipif(not (ROOT / "cml_action" / "pipeline.py").exists(), reason="cml report pipeline not written yet")
 def test_demo_script_produces_the_html_report(tmp_path: Path) -> None:
     work = tmp_path / "demo"

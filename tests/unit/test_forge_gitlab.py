@@ -286,7 +286,11 @@ def test_a_revoked_token_is_one_line_without_the_token(fake_gitlab: FakeGitLab, 
     forge = gitlab_forge(fake_gitlab, tmp_path, token="glpat-revoked-secret")
     with pytest.raises(PublishError) as caught:
         forge.post_comment(comment(report()))
-    assert str(caught.value) == "GitLab: list the notes of MR !1 failed: 401 401 Unauthorized"
+    assert str(caught.value) == (
+        "GitLab: list the notes of MR !1 failed: 401 Unauthorized (GitLab does not accept the token from CML_TOKEN: "
+        "it is wrong, expired or revoked; create a project access token with the 'api' scope (role Developer or "
+        "higher) and store it as a masked CI/CD variable named CML_TOKEN)"
+    )
     assert "glpat-revoked-secret" not in str(caught.value)
 
 

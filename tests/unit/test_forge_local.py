@@ -77,9 +77,13 @@ HOSTILE = """# Report
 <div style="position:fixed" onclick="alert(3)">text stays</div>
 <SCRIPT SRC=//evil.example/x.js></SCRIPT><svg><script>alert(4)</script></svg>
 <object data="x.swf"></object><embed src="x.swf">
+<a href="javascript&colon;alert(6)">d</a> <details ontoggle="alert(7)" open>e</details> <base href="https://evil.example/">
+<img src=y onerror=alert(8)//
 | a |
 |---|
-| <script>alert(5)</script> |
+| <script>alert(5)</script> cell stays |
+
+last line stays
 """
 
 
@@ -90,6 +94,7 @@ def test_hostile_markdown_never_reaches_report_html(forge: LocalForge, tmp_path:
                       "evil.example", "data:text", "alert(", "position:fixed"):  # fmt: skip
         assert forbidden not in html, forbidden
     assert "<div>text stays</div>" in html
+    assert "<td>cell stays</td>" in html and "<p>last line stays</p>" in html  # nothing after an attack is lost
     assert '<img src="x.png">' in html
     assert (tmp_path / "out" / "report.md").read_text() == HOSTILE  # the markdown file is kept as written
 

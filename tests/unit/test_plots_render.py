@@ -161,7 +161,19 @@ def test_dvc_output_plot_without_dvc_draws_the_working_tree(repo: Path, tmp_path
     monkeypatch.setattr(runner, "find_dvc", lambda: None)
     (plot,) = render_plots(repo, ["eval/cached.json"], "HEAD~1", tmp_path / "out")
     assert plot.notes == (
-        "plot 'eval/cached.json': DVC is not installed (pip install 'cml-action[dvc]'); "
-        "drawn from the working tree without the baseline",
+        "plot 'eval/cached.json': its data is a DVC output and DVC is not installed (pip install "
+        "'cml-action[dvc]' or use the cml-action image); drawn from the working tree without the baseline",
     )
     assert plot.alt == "eval/cached.json: auc 0.8"
+
+
+def test_a_dvc_only_template_without_dvc_is_a_clear_error(git_workspace: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setattr(runner, "find_dvc", lambda: None)
+    (git_workspace / "dvc.yaml").write_text("plots:\n  - loss.csv:\n      template: confusion\n")
+    with pytest.raises(CmlError) as caught:
+        render_plots(git_workspace, ["loss.csv"], "HEAD", tmp_path / "out")
+    assert str(caught.value) == (
+        "plot 'loss.csv' uses DVC's 'confusion' template, which needs DVC "
+        "(pip install 'cml-action[dvc]' or use the cml-action image)"
+    )
