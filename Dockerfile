@@ -1,12 +1,21 @@
 # cml-action: the GitHub Docker action and the CPU job container (`container:` / GitLab `image:`).
-# Build: docker build -t cml-action .   (any Debian-like base with python3 >= 3.11 and venv: --build-arg BASE_IMAGE=…)
+# Build: docker build -t cml-action .  Any Debian or Ubuntu base with python3 >= 3.11 works:
+# --build-arg BASE_IMAGE=…
 # Layout, entrypoint and runner notes: docs/containers.md. The package and its extras live in a venv at /opt/cml,
 # which is first on PATH (cml, cml-send-comment, cml-publish, …, dvc, python, pip).
 ARG BASE_IMAGE=python:3.12-slim
 
 FROM ${BASE_IMAGE} AS builder
+# This stage is identical, line for line, in Dockerfile and Dockerfile.gpu, so that on one base (CI's
+# stand-in) the second build reuses every layer of the first (tests/unit/test_dockerfiles.py checks it).
+# python3 with venv comes from the base when it has them (python:3.12-slim), else from apt (nvidia/cuda).
+# `python3`, not `python`: Debian and Ubuntu bases always have python3.
+RUN if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then \
+      apt-get update \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 # Dependencies first, from pyproject.toml alone: this slow layer is reused until the dependency list changes.
-# `python3`, not `python`: Debian-based bases (and the CI stand-in) always have python3.
 COPY pyproject.toml /src/
 RUN python3 -m venv /opt/cml \
  && python3 -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; x = p['optional-dependencies']; print('\n'.join(p['dependencies'] + x['dvc'] + x['plots']))" > /tmp/requirements.txt \

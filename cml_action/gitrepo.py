@@ -16,7 +16,7 @@ from cml_action.errors import CmlError
 ZERO_SHA = "0" * 40
 
 
-def _env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
     env = dict(os.environ)
     # Trust the workspace for this process only; never grows the user's global config.
     count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
@@ -33,7 +33,7 @@ def git(workspace: Path, *args: str, check: bool = True, input_bytes: bytes | No
             ["git", "-C", str(workspace), *args],
             input=input_bytes,
             capture_output=True,
-            env=_env(),
+            env=git_env(),
             check=False,
         )
     except FileNotFoundError:
@@ -50,7 +50,7 @@ def is_git_repo(workspace: Path) -> bool:
     done = subprocess.run(
         ["git", "-C", str(workspace), "rev-parse", "--is-inside-work-tree"],
         capture_output=True,
-        env=_env(),
+        env=git_env(),
         check=False,
     )
     return done.returncode == 0 and done.stdout.strip() == b"true"
@@ -61,7 +61,7 @@ def rev_parse(workspace: Path, ref: str) -> str | None:
     out = subprocess.run(
         ["git", "-C", str(workspace), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
         capture_output=True,
-        env=_env(),
+        env=git_env(),
         check=False,
     )
     sha = out.stdout.decode().strip()
@@ -78,7 +78,7 @@ def show_file(workspace: Path, ref: str, relpath: str) -> bytes | None:
     done = subprocess.run(
         ["git", "-C", str(workspace), "cat-file", "blob", f"{ref}:./{relpath}"],
         capture_output=True,
-        env=_env(),
+        env=git_env(),
         check=False,
     )
     return done.stdout if done.returncode == 0 else None
@@ -95,13 +95,13 @@ def fetch(workspace: Path, *refspecs: str, depth: int | None = None, deepen: int
     if deepen is not None:
         args.append(f"--deepen={deepen}")
     args += ["origin", *refspecs]
-    done = subprocess.run(["git", "-C", str(workspace), *args], capture_output=True, env=_env(), check=False)
+    done = subprocess.run(["git", "-C", str(workspace), *args], capture_output=True, env=git_env(), check=False)
     return done.returncode == 0
 
 
 def merge_base(workspace: Path, a: str, b: str) -> str | None:
     done = subprocess.run(
-        ["git", "-C", str(workspace), "merge-base", a, b], capture_output=True, env=_env(), check=False
+        ["git", "-C", str(workspace), "merge-base", a, b], capture_output=True, env=git_env(), check=False
     )
     sha = done.stdout.decode().strip()
     return sha if done.returncode == 0 and sha else None

@@ -85,7 +85,14 @@ def _prepare(data: bytes, *, name: str, max_width: int, out_dir: Path, alt: str)
         width, height = check_svg(data, name)
         return _store(data, "svg", alt=alt, size=(width, height), out_dir=out_dir)
     image = _open_checked(data, kind, name)
-    out, ext, size = _optimise(data, image, kind, max_width)
+    try:
+        out, ext, size = _optimise(data, image, kind, max_width)
+    except (OSError, ValueError) as error:  # a pixel mode Pillow reads but cannot write (rare 16/32-bit kinds)
+        if image.width > max_width:
+            raise CmlError(
+                f"image '{name}': cannot downscale it ({error}; save it as an 8-bit PNG)", file=name
+            ) from None
+        out, ext, size = data, kind, image.size  # valid as it is: publish the original bytes
     return _store(out, ext, alt=alt, size=size, out_dir=out_dir)
 
 
@@ -112,7 +119,8 @@ def _open_checked(data: bytes, kind: str, name: str) -> ImageFile.ImageFile:
         # The plugin class parses only the header; Image.open would add Pillow's own, higher, bomb check.
         image = PLUGINS[kind](io.BytesIO(data))
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise CmlError(f"image '{name}': the {label} file is corrupt ({error}; re-generate the image)") from None
+        message = f"image '{name}': the {label} file is corrupt ({error}; re-generate the image)"
+        raise CmlError(message, file=name) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise CmlError(

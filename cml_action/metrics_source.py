@@ -57,7 +57,7 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     if from_dvc_yaml:
         existing = tuple(p for p in patterns if (ws / p).exists())
         paths = workspace.resolve_paths(ws, existing, "metrics") if existing else ()
-        dvc_outputs = [p for p in patterns if _is_dvc_output(ws, p)]
+        dvc_outputs = _dvc_outputs(ws, patterns)
     else:
         paths = workspace.resolve_paths(ws, patterns, "metrics")
     for path in paths:
@@ -83,10 +83,10 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     return MetricsSides(sides.baseline, sides.current, tuple(warnings))
 
 
-def _is_dvc_output(ws: Path, rel: str) -> bool:
-    from cml_action.dvc.project import is_dvc_output
+def _dvc_outputs(ws: Path, patterns: Sequence[str]) -> list[str]:
+    from cml_action.dvc.project import dvc_tracked
 
-    return bool(is_dvc_output(ws, rel))
+    return list(dvc_tracked(ws, patterns))
 
 
 def _add_dvc_metrics(ws: Path, paths: list[str], baseline_sha: str | None, sides: MetricsSides) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from cml_action import workflow
 from cml_action.baseline import Baseline, resolve_baseline
 from cml_action.context import RunContext
-from cml_action.forges.base import CheckRequest, CommentRequest, Forge, ForgeOptions, Published, Target
+from cml_action.forges.base import CheckRequest, CommentRequest, Conclusion, Forge, ForgeOptions, Published, Target
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_inputs, prepare_referenced
 from cml_action.render_parts import Parts, build_parts, publish_and_assemble
@@ -134,7 +134,7 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
     wants_note = settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
     if settings.wants_check:
         summary = fit_to_limit(composed.markdown, limits.check, unit=limits.check_unit, full_report_hint=hint)
-        conclusion = "failure" if composed.tripped else "success"
+        conclusion: Conclusion = "failure" if composed.tripped else "success"
         request = CheckRequest(settings.title, summary, conclusion, ctx.head_sha, composed.images, composed.key)
         with workflow.group("Publish check"):
             check = forge.post_check(request)

@@ -86,11 +86,13 @@ def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: M
                scratch: Path) -> None:  # fmt: skip
     from cml_action.plots import render_plots
 
-    rendered = render_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots")
+    rendered = render_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots",
+                            precision=settings.metrics_precision)  # fmt: skip
     for plot in rendered:
         image = prepare_as_input(plot.path, settings.max_image_width, scratch, "plots")
         media.plots.append(image)
-        parts.plot_titles[image.sha256] = plot.title
+        parts.plot_titles[image.sha256] = plot.alt
+        parts.warnings.extend(plot.notes)
 
 
 def _files_changed(ctx: RunContext, baseline: Baseline, parts: Parts) -> str:

@@ -48,7 +48,7 @@ def find_dvc() -> str | None:
 
 
 def dvc_env() -> dict[str, str]:
-    env = gitrepo._env()  # safe.directory for the workspace, same as our own git calls
+    env = gitrepo.git_env()  # safe.directory for the workspace, same as our own git calls
     env["DVC_NO_ANALYTICS"] = "1"  # never phone home from CI
     env.setdefault("DVC_IGNORE_ISATTY", "true")
     return env

@@ -135,3 +135,13 @@ def test_hyphenated_input_names_survive_the_entrypoint(tmp_path: Path) -> None:
     # dash (Debian's /bin/sh) would drop INPUT_SEND-AS here; the reason the entrypoint is a bash script.
     done = _entrypoint(tmp_path, "env", env={"INPUT_SEND-AS": "check"})
     assert "INPUT_SEND-AS=check\n" in done.stdout
+
+
+def _builder_stage(dockerfile: str) -> str:
+    text = (ROOT / dockerfile).read_text(encoding="utf-8")
+    return text[text.index("FROM ${BASE_IMAGE} AS builder") : text.index("FROM ${BASE_IMAGE}\n")]
+
+
+def test_builder_stages_are_identical_so_builds_share_layers() -> None:
+    # On one base (CI's stand-in) buildah then reuses the slow dependency layer for the second image.
+    assert _builder_stage("Dockerfile") == _builder_stage("Dockerfile.gpu")

@@ -20,15 +20,15 @@ fake_gitlab = fixtures.fake_gitlab  # the fixture, used by name
 
 MARKER = "<!-- cml-action:key=gitlab-ci/report -->"
 ATTEMPTS = 5
-# The client gives up after 0.4 s; a "timeout" fault holds the answer for 0.8 s.
-OPTIONS = ForgeOptions(timeout=0.4, max_attempts=ATTEMPTS, max_backoff=0.01)
+# The client gives up after 0.75 s; a "timeout" fault holds the answer for 1.5 s.
+OPTIONS = ForgeOptions(timeout=0.75, max_attempts=ATTEMPTS, max_backoff=0.01)
 
 FAULTS: dict[str, tuple[str, int, dict[str, Any]]] = {
     "502-burst": ("status", 2, {"status": 502}),
     "503": ("status", 1, {"status": 503}),
     "429-retry-after": ("rate_limit_429", 1, {"retry_after": 1}),
     "reset": ("reset", 1, {}),
-    "read-timeout": ("timeout", 1, {"delay": 0.8}),
+    "read-timeout": ("timeout", 1, {"delay": 1.5}),
     "slow": ("slow", 1, {"delay": 0.05}),
     "apply-then-drop": ("apply_then_drop", 1, {}),
 }

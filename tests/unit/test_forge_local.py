@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -78,23 +79,26 @@ HOSTILE = """# Report
 <SCRIPT SRC=//evil.example/x.js></SCRIPT><svg><script>alert(4)</script></svg>
 <object data="x.swf"></object><embed src="x.swf">
 <a href="javascript&colon;alert(6)">d</a> <details ontoggle="alert(7)" open>e</details> <base href="https://evil.example/">
-<img src=y onerror=alert(8)//
+
 | a |
 |---|
 | <script>alert(5)</script> cell stays |
 
-last line stays
+[link](javascript:alert(9)) and text stays
+
+<img src=y onerror=alert(8)//
 """
 
 
 def test_hostile_markdown_never_reaches_report_html(forge: LocalForge, tmp_path: Path) -> None:
     forge.post_comment(comment(HOSTILE))
     html = (tmp_path / "out" / "report.html").read_text().lower()
-    for forbidden in ("<script", "onerror", "onclick", "javascript", "<iframe", "<object", "<embed", "<svg",
-                      "evil.example", "data:text", "alert(", "position:fixed"):  # fmt: skip
-        assert forbidden not in html, forbidden
+    markup = " ".join(re.findall(r"<[^>]*>", html.split("</style>", 1)[1]))  # every tag the browser would see
+    for forbidden in ("<script", " on", "javascript", "<iframe", "<object", "<embed", "<svg", "<base", "evil.example",
+                      "data:text", "style=", "alert("):  # fmt: skip
+        assert forbidden not in markup, forbidden
     assert "<div>text stays</div>" in html
-    assert "<td>cell stays</td>" in html and "<p>last line stays</p>" in html  # nothing after an attack is lost
+    assert "cell stays</td>" in html and "and text stays</p>" in html  # nothing after an attack is lost
     assert '<img src="x.png">' in html
     assert (tmp_path / "out" / "report.md").read_text() == HOSTILE  # the markdown file is kept as written
 

@@ -71,5 +71,5 @@ def gitlab_forge(server: FakeGitLab, workspace: Any, *, mr: bool = True, options
     from cml_action.forges.gitlab import GitLabForge
 
     ctx = gitlab_context(gitlab_env(server, mr=mr, **env), workspace)
-    chosen = options or ForgeOptions(timeout=2.0, max_attempts=5, max_backoff=0.01)
+    chosen = options or ForgeOptions(timeout=10.0, max_attempts=5, max_backoff=0.01)
     return GitLabForge(ctx, chosen, sleep=sleep or (lambda seconds: None))
