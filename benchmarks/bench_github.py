@@ -77,6 +77,15 @@ def run_entrypoint(env: dict[str, str], cwd: Path, *extra: str) -> tuple[float, 
     return elapsed, done
 
 
+def median_seconds(code: str, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def scenario(name: str, gh: FakeGitHub) -> None:
     sequence = calls(gh)
     writes = [c for c in sequence if not c.startswith("GET")]
@@ -100,6 +109,10 @@ def main() -> int:
             times.append(elapsed)
         print(f"PR comment through entrypoint.py: median {statistics.median(times):.3f} s over {args.runs} runs "
               f"(min {min(times):.3f}, max {max(times):.3f}; target <= 0.25 s)")  # fmt: skip
+
+        floor = median_seconds("pass", args.runs)
+        pygithub = median_seconds("import github", args.runs)
+        print(f"  for scale: bare interpreter {floor:.3f} s; interpreter + 'import github' (PyGithub) {pygithub:.3f} s")
 
         print("API calls per scenario:")
         gh.clear_requests()

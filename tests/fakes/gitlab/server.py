@@ -21,6 +21,7 @@ from .seeding import Seeding
 from .state import State, Token
 
 API_PREFIX = "/api/v4"
+Answer = tuple[int, bytes, str, dict[str, str]]  # status, payload, content type, headers
 DEFAULT_PER_PAGE = 20  # GitLab's default page size
 MAX_PER_PAGE = 100
 
@@ -228,47 +229,51 @@ def _make_handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             form = parse_body(self.headers.get("Content-Type") or "", raw)
             token, rejected = fake.authenticate(self.headers, query)
             fault = fake.faults.pick(method, path)
-            status = self._serve(method, path, query, form, token, rejected, fault)
+            answer = self._serve(method, path, query, form, token, rejected, fault)
             logged = {k: (v[0], len(v[1])) if isinstance(v, tuple) else v for k, v in form.items()}
             headers = {k.lower(): v for k, v in self.headers.items()
                        if k.lower() not in ("private-token", "authorization", "job-token")}  # fmt: skip
-            fake.record(RecordedRequest(method, path, query, logged, status, token.user.username if token else None,
-                                        headers))  # fmt: skip
+            # Logged before the answer leaves: a client that got its answer always finds the request in the log.
+            fake.record(RecordedRequest(method, path, query, logged, answer[0] if answer else 0,
+                                        token.user.username if token else None, headers))  # fmt: skip
+            if answer is None:
+                self._drop()
+            else:
+                self._send(*answer)
 
         def _serve(self, method: str, path: str, query: dict[str, str], form: dict[str, Any],
-                   token: Token | None, rejected: bool, fault: Any) -> int:  # fmt: skip
+                   token: Token | None, rejected: bool, fault: Any) -> Answer | None:  # fmt: skip
+            """The answer to send, or None to drop the connection."""
             kind = fault.kind if fault else ""
             if kind == "hook":
                 fault.options["hook"](fake)
             if kind in ("slow", "timeout"):
                 time.sleep(float(fault.options.get("delay", 0.3 if kind == "slow" else fake.faults.timeout_delay)))
             if kind in ("reset", "timeout"):
-                return self._drop()
+                return None
             if kind == "status":
                 code = int(fault.options.get("status", 502))
-                self._send(code, f"<html><body><h1>{code}</h1></body></html>".encode(), "text/html", {})
-                return code
+                return code, f"<html><body><h1>{code}</h1></body></html>".encode(), "text/html", {}
             if kind == "rate_limit_429":
                 wait = str(fault.options.get("retry_after", 1))
-                self._send(429, b"Retry later\n", "text/plain",
-                           {"Retry-After": wait, "RateLimit-Name": "throttle_authenticated_api",
-                            "RateLimit-Remaining": "0"})  # fmt: skip
-                return 429
+                limits = {
+                    "Retry-After": wait,
+                    "RateLimit-Name": "throttle_authenticated_api",
+                    "RateLimit-Remaining": "0",
+                }
+                return 429, b"Retry later\n", "text/plain", limits
             if rejected:
                 status, body, headers = 401, {"message": "401 Unauthorized"}, {}
             else:
                 status, body, headers = fake.dispatch(method, path, query, form, token)
             if kind == "apply_then_drop":
-                return self._drop()
-            payload = b"" if status == 204 else json.dumps(body).encode()
-            self._send(status, payload, "application/json", headers)
-            return status
+                return None
+            return status, b"" if status == 204 else json.dumps(body).encode(), "application/json", headers
 
-        def _drop(self) -> int:
+        def _drop(self) -> None:
             # SO_LINGER 0: the close sends a TCP reset, as a broken proxy would.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
-            return 0
 
         def _send(self, status: int, payload: bytes, ctype: str, headers: dict[str, str]) -> None:
             self.send_response(status)
