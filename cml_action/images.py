@@ -238,7 +238,11 @@ def check_svg(data: bytes, name: str) -> tuple[int, int]:
         raise CmlError(f"image '{name}': {ACCEPTED} (its XML root is not <svg>; {FORMAT_FIX})", file=name)
     for element in root.iter():
         _check_svg_element(element, refuse)
-    return _svg_length(root.get("width")), _svg_length(root.get("height"))
+    width, height = _svg_length(root.get("width")), _svg_length(root.get("height"))
+    box = re.split(r"[\s,]+", (root.get("viewBox") or "").strip())
+    if not (width and height) and len(box) == 4:
+        width, height = _svg_length(box[2]), _svg_length(box[3])  # no usable size: the viewBox is the size
+    return width, height
 
 
 def _check_svg_element(element: ElementTree.Element, refuse: Callable[[str], CmlError]) -> None:

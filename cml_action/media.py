@@ -32,15 +32,17 @@ class MediaSet:
 
 def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir: Path) -> list[PreparedImage]:
     paths = workspace.resolve_paths(ws, patterns, "images")
-    return [prepare_as_input(path, max_width, out_dir, "images") for path in paths]
+    return [prepare_as_input(path, max_width, out_dir, "images", ws) for path in paths]
 
 
-def prepare_as_input(path: Path, max_width: int, out_dir: Path, input_name: str) -> PreparedImage:
+def prepare_as_input(
+    path: Path, max_width: int, out_dir: Path, input_name: str, ws: Path | None = None
+) -> PreparedImage:
     """Prepare an image named by an input; a bad image fails the run naming that input."""
     from cml_action.images import prepare_image
 
     try:
-        return prepare_image(path, max_width=max_width, out_dir=out_dir)
+        return prepare_image(path, max_width=max_width, out_dir=out_dir, workspace=ws)
     except CmlError as exc:
         raise CmlError(f"input '{input_name}': {exc}", file=exc.file, line=exc.line) from None
 
@@ -78,7 +80,7 @@ def prepare_referenced(ws: Path, doc_index: int, doc_path: Path, markdown: str, 
                 if path is None:
                     media.warnings.append(f"{shown_doc}: image '{ref.target}' was not found; its link is left as is")
                     continue
-                image = prepare_image(path, max_width=max_width, out_dir=out_dir)
+                image = prepare_image(path, max_width=max_width, out_dir=out_dir, workspace=ws)
         except CmlError as exc:
             media.warnings.append(f"{shown_doc}: image '{_short(ref.target)}' skipped: {exc}")
             continue

@@ -155,7 +155,10 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
         mode = settings.comment_mode
         with workflow.group("Publish comment"):
             comment = forge.post_comment(CommentRequest(body, composed.marker, composed.target, mode))  # type: ignore[arg-type]
-            print(f"Report posted to {comment.where or 'the forge'}: {comment.url}")
+            if ctx.forge == "local":
+                print(f"Report written: {comment.url}")
+            else:
+                print(f"Report posted to {comment.where or 'the forge'}: {comment.url}")
     return comment, check
 
 

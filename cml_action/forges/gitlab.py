@@ -62,7 +62,8 @@ class GitLabForge:
         self._last = LastResponse()
         self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep, _hints(ctx))
         self._client: Any = None
-        self._me: int | bool | None = False  # False: not asked yet
+        self._me: int | None = None  # the token's user id, once asked
+        self._asked_me = False
         self._auto_store: NoteStore | None = None
         self._uploaded: dict[str, str] = {}  # sha256 -> url, this run
 
@@ -175,13 +176,14 @@ class GitLabForge:
 
     def _my_user_id(self) -> int | None:
         """The token's user (GET /user once); None when GitLab will not say, then the marker alone identifies."""
-        if self._me is False:
+        if not self._asked_me:
+            self._asked_me = True
             try:
                 data = self.retrier.run("read the token's user", lambda: self._gl().http_get("/user"))
-                self._me = int(data["id"]) if isinstance(data, dict) and "id" in data else None
             except PublishError:
-                self._me = None
-        return self._me if isinstance(self._me, int) and not isinstance(self._me, bool) else None
+                data = None
+            self._me = int(data["id"]) if isinstance(data, dict) and isinstance(data.get("id"), int) else None
+        return self._me
 
     # -- targets ---------------------------------------------------------------------------------------------------
 

@@ -177,3 +177,31 @@ def problems(
     if open_block is not None:
         found.append(f"line {open_block.line_number}: stop-commands block never resumed (later commands are lost)")
     return found
+
+
+def read_output_file(text: str) -> list[tuple[str, str]]:
+    """GITHUB_OUTPUT read like the runner's file-command reader: `name=value` lines and `name<<DELIMITER` blocks
+    (ending at a line equal to the delimiter). Every (name, value) in order, duplicates kept, so a test sees an
+    output that a value managed to add. Lines end at `\\n`, `\\r\\n` or `\\r` (the runner's line reader)."""
+    lines = _LINE_BREAK.split(text)
+    pairs: list[tuple[str, str]] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line:
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            pairs.append((line[:equals], line[equals + 1 :]))
+            continue
+        if heredoc < 0:
+            raise ValueError(f"invalid GITHUB_OUTPUT line {line!r}")
+        name, delimiter = line[:heredoc], line[heredoc + 2 :]
+        try:
+            end = lines.index(delimiter, index)
+        except ValueError:
+            raise ValueError(f"GITHUB_OUTPUT: no closing delimiter for {name!r}") from None
+        pairs.append((name, "\n".join(lines[index:end])))
+        index = end + 1
+    return pairs

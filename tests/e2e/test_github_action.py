@@ -1,7 +1,7 @@
 """The action as a runner runs a Docker action: `python entrypoint.py` with INPUT_* (hyphens kept), an event
 payload at GITHUB_EVENT_PATH, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files and GITHUB_API_URL at the fake GitHub.
 
-Writes are paced 1 s apart as on real GitHub, so a run that publishes images takes a few seconds.
+CML_WRITE_INTERVAL=0 turns off the 1 s pacing between writes (tested in tests/unit/test_forge_github.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from tests.fakes.github import FakeGitHub
 from tests.gitutil import commit_files, init_repo
 from tests.unit.test_workflow import read_outputs, run_commands
 
-pytest_plugins = ["tests.fakes.github.fixtures"]
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "entrypoint.py"
 MARKER = "<!-- cml-action:key=CML/train -->"
@@ -41,6 +40,11 @@ class Run:
     stderr: str
     outputs: dict[str, str]
     summary: str
+
+    @property
+    def log(self) -> list[str]:
+        """What the runner reads workflow commands from: stdout and stderr."""
+        return self.stdout.splitlines() + self.stderr.splitlines()
 
 
 @pytest.fixture
@@ -86,6 +90,7 @@ def run_action(
         "GITHUB_STEP_SUMMARY": str(summary),
         "INPUT_TOKEN": gh.app_token,
         "INPUT_FETCH-BASELINE": "false",  # the temporary repo has no remote; both commits are local
+        "CML_WRITE_INTERVAL": "0",
     }
     env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
     done = subprocess.run(
@@ -108,7 +113,6 @@ def pr_event(gh: FakeGitHub, ws: Workspace, number: int, name: str = "pull_reque
 REPORT = {"report": "report.md", "metrics": "eval/metrics.json", "images": "plot.png"}
 
 
-@pytest.mark.slow
 def test_first_run_comments_with_images_and_metrics_and_the_rerun_updates_it(
     fake_github: FakeGitHub, workspace: Workspace
 ) -> None:
@@ -170,7 +174,7 @@ def test_send_as_check_with_a_tripped_gate_fails_the_step_after_publishing(
     assert (check["name"], check["head_sha"], check["conclusion"]) == ("CML Report", ws.head, "failure")
     assert check["output"]["summary"].startswith("## CML Report")
     assert run.outputs["check-url"] == check["html_url"] and run.outputs["regressions"] == "1"
-    assert any(line.startswith("::error") and "regression" in line for line in run.stdout.splitlines())
+    assert any(line.startswith("::error") and "regression" in line for line in run.log)
     assert gh.issue_comments(gh.repo, number) == []
 
 
@@ -222,7 +226,7 @@ def test_fork_pull_request_only_writes_the_summary_and_warns_once(
     run = run_action(gh, ws, "pull_request", event, **REPORT)
     assert run.code == 0, run.stdout + run.stderr
     assert gh.requests == []  # nothing published, not even a read
-    warnings = [line for line in run.stdout.splitlines() if line.startswith("::warning")]
+    warnings = [line for line in run.log if line.startswith("::warning")]
     assert len(warnings) == 1 and "fork" in warnings[0] and "workflow_run" in warnings[0]
     assert "Hello **team**" in run.summary
     assert run.outputs["comment-url"] == "" and Path(run.outputs["report-file"]).exists()
@@ -237,7 +241,7 @@ def test_personal_token_with_send_as_check_fails_before_any_write(
                      token=gh.user_token)  # fmt: skip
     assert run.code != 0
     assert gh.writes() == []
-    errors = [line for line in run.stdout.splitlines() + run.stderr.splitlines() if "GitHub App token" in line]
+    errors = [line for line in run.log if "GitHub App token" in line]
     assert errors and "Traceback" not in run.stderr
 
 
@@ -251,10 +255,10 @@ def test_hostile_report_text_cannot_issue_workflow_commands_and_the_token_stays_
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", token=canary)
     assert run.code == 0, run.stdout + run.stderr
-    acted = run_commands(run.stdout)
+    acted = run_commands(run.stdout) + run_commands(run.stderr)
     assert not any("pwned" in line for line in acted)
     # The runner consumes ::add-mask:: lines; everywhere else the canary must be absent.
-    visible = "\n".join(line for line in run.stdout.splitlines() if not line.startswith("::add-mask::"))
+    visible = "\n".join(line for line in run.log if not line.startswith("::add-mask::"))
     bodies = "\n".join(str(r.json) + str(r.headers) for r in gh.requests)
     assert canary not in visible + run.stderr + run.summary + bodies
     assert canary not in Path(run.outputs["report-file"]).read_text(encoding="utf-8")
@@ -268,7 +272,7 @@ def test_publishing_failure_keeps_the_report_and_fails_with_one_line(
     # A same-repository PR whose job lacks `permissions: pull-requests: write`: the token cannot comment.
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", token=gh.read_token)
     assert run.code != 0
-    errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    errors = [line for line in run.log if line.startswith("::error")]
     assert len(errors) == 1 and "pull-requests: write" in errors[0]
     assert "Traceback" not in run.stderr
     assert "Hello **team**" in run.summary

@@ -12,7 +12,6 @@ from cml_action.forges.base import PreparedImage
 from tests.e2e.github_support import body, comment, context, forge, image, report_comments
 from tests.fakes.github import FakeGitHub
 
-pytest_plugins = ["tests.fakes.github.fixtures"]
 JOBS = 8
 
 

@@ -22,8 +22,6 @@ from cml_action.forges.github import GitHubForge
 from tests.e2e.github_support import BOT, body, comment, context, forge, image, report_comments
 from tests.fakes.github import FakeGitHub
 
-pytest_plugins = ["tests.fakes.github.fixtures"]
-
 FAULTS: dict[str, dict[str, Any]] = {
     "502": {"kind": "status", "status": 502},
     "503": {"kind": "status", "status": 503},

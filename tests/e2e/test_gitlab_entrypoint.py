@@ -131,3 +131,13 @@ def test_a_bad_input_value_fails_before_any_request(gl: FakeGitLab, ws: Workspac
     done = run_job(gl, ws, report="report.md", **{"metrics-precision": "many"})
     assert done.returncode != 0 and "input 'metrics-precision'" in done.stdout + done.stderr
     assert gl.requests == []
+
+
+def test_a_refused_publish_fails_with_one_line_and_keeps_the_report_file(gl: FakeGitLab, ws: Workspace) -> None:
+    done = run_job(gl, ws, token=gl.reporter_token, report="report.md", metrics="metrics.json")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "GitLab: create the report on MR !3 failed: 403 Forbidden" in output
+    assert "Traceback" not in output
+    assert "# Training results" in report_file(ws)
+    assert mr_bodies(gl) == []

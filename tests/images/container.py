@@ -36,7 +36,12 @@ def images_enabled() -> bool:
 
 def buildah(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["buildah", *STORAGE_OPTIONS, *args], capture_output=True, text=True, check=check, timeout=RUN_TIMEOUT_S
+        ["buildah", *STORAGE_OPTIONS, *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=RUN_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
     )
 
 

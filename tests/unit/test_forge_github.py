@@ -16,10 +16,6 @@ from cml_action.forges.github_http import Caller
 from tests.e2e.github_support import BOT, body, calls, comment, context, forge, image, marker, report_comments
 from tests.fakes.github import FakeGitHub
 
-pytest_plugins = ["tests.fakes.github.fixtures"]  # the fake_github fixture
-
-SEARCH = "GET /issues/{n}/comments"
-
 
 def pr_of(gh: FakeGitHub) -> int:
     return gh.add_pull(gh.repo, head_sha=gh.main_sha)

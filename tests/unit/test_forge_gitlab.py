@@ -322,3 +322,12 @@ def test_parallel_jobs_with_distinct_keys_each_get_their_note(fake_gitlab: FakeG
         thread.join()
     bodies = sorted(n["body"] for n in fake_gitlab.mr_notes())
     assert bodies == sorted(report(marker, marker) for marker in markers)
+
+
+def test_when_gitlab_will_not_name_the_token_user_the_marker_alone_decides(fake_gitlab: FakeGitLab,
+                                                                           tmp_path: Path) -> None:  # fmt: skip
+    first = gitlab_forge(fake_gitlab, tmp_path).post_comment(comment(report("1")))
+    fake_gitlab.faults.add("GET", r"^/user$", "status", status=403)
+    second = gitlab_forge(fake_gitlab, tmp_path).post_comment(comment(report("2")))
+    assert second.id == first.id
+    assert [n["body"] for n in fake_gitlab.mr_notes()] == [report("2")]

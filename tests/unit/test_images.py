@@ -265,3 +265,9 @@ def test_symlink_inside_the_workspace_is_followed(tmp_path: Path) -> None:
     (workspace / "latest.png").symlink_to("plots/real.png")
     prepared = prepare_image(Path("latest.png"), max_width=1600, out_dir=tmp_path / "out", workspace=workspace)
     assert (prepared.ext, prepared.alt) == ("png", "latest")
+
+
+def test_svg_size_falls_back_to_the_view_box(tmp_path: Path) -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 640 480"><rect/></svg>'
+    prepared = prepare_image_bytes(svg, name_hint="v.svg", max_width=1600, out_dir=tmp_path)
+    assert (prepared.width, prepared.height) == (640, 480)

@@ -40,7 +40,7 @@ def test_symlink_out_via_glob_is_refused(tmp_path: Path) -> None:
     (tmp_path / "plots").mkdir()
     (tmp_path / "plots" / "a.png").write_bytes(b"x")
     os.symlink(Path.home(), tmp_path / "plots" / "home.png")
-    with pytest.raises(InputError, match="'.*home.png' points outside the workspace"):
+    with pytest.raises(InputError, match=r"'.*home\.png' points outside the workspace"):
         resolve_paths(tmp_path, ("plots/*.png",), "images")
 
 
