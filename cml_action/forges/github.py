@@ -7,7 +7,10 @@ search reads ceil(comments / 100) pages, and each report is one write. Retries, 
 Which comments are "ours": the marker must match AND the author must be the token's identity. An installation token
 (the Actions `GITHUB_TOKEN`, or a GitHub App's) comments as a bot (`github-actions[bot]`, `<app>[bot]`) and cannot
 call `GET /user`, so for it the author must be a bot; once this process has created a comment, its exact login is
-used. For other tokens the login comes from one `GET /user` (cached).
+used. For other tokens the login comes from one `GET /user` (cached), made only once a marker matched.
+
+A create whose response was lost (connection dropped, timeout, 5xx) is not re-sent blindly: the comment (or check
+run) is first looked for by marker, author and identical body. An unchanged report is not rewritten at all.
 """
 
 from __future__ import annotations

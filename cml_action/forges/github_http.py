@@ -90,7 +90,9 @@ def describe(exc: BaseException, what: str, repo: str) -> str:
     if not isinstance(exc, GithubException):
         return f"publishing the {what} to {repo} failed: {type(exc).__name__}: {exc}".splitlines()[0]
     data = exc.data if isinstance(exc.data, dict) else {}
-    message = str(data.get("message") or exc.message or "").splitlines()[0] if data or exc.message else ""
+    # A proxy in front of GitHub may answer text/HTML: PyGithub then gives {"data": text} and no message.
+    lines = str(data.get("message") or exc.message or "").strip().splitlines()
+    message = lines[0].strip() if lines else ""
     errors = data.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("message"):
         message = f"{message}: {errors[0]['message']}" if message else str(errors[0]["message"])

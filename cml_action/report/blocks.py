@@ -4,6 +4,8 @@ cut report or a report file with an unclosed fence cannot swallow the sections a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from cml_action.report.spans import Fence, closes_fence, fence_opener
 
@@ -11,34 +13,59 @@ _DETAILS_OPEN = re.compile(r"<details\b", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 
 
-def closers_for(prefix: str) -> str:
-    """What must follow `prefix` to close its open code fence, HTML comment and `<details>` blocks.
+@dataclass(frozen=True)
+class BlockState:
+    """Open blocks after some lines. A fence line counts as a fence even inside an HTML comment: closing both is
+    harmless under either reading (CommonMark hides the whole comment block; a simpler renderer sees a
+    balanced fence)."""
 
-    A fence line counts as a fence even inside an HTML comment: closing both is harmless under either reading
-    (CommonMark hides the whole comment block; a simpler renderer sees a balanced fence)."""
     fence: Fence | None = None
-    in_comment = False
-    details = 0
-    for line in prefix.splitlines():
-        if fence is not None:
-            if closes_fence(line, fence):
-                fence = None
-            continue
+    in_comment: bool = False
+    details: int = 0
+
+    def after(self, line: str) -> BlockState:
+        if self.fence is not None:
+            return replace(self, fence=None) if closes_fence(line, self.fence) else self
         fence = fence_opener(line)
-        if fence is None:
-            in_comment, opened, closed = _scan_html(line, in_comment)
-            details = max(0, details + opened - closed)
-    closing = ""
-    mid_line = bool(prefix) and not prefix.endswith("\n")
-    if fence is not None:
-        closing += ("\n" if mid_line else "") + fence.closer + "\n"
-        mid_line = False
-    if in_comment:
-        closing += (" -->" if mid_line else "-->") + "\n"
-        mid_line = False
-    if details:
-        closing += ("\n" if mid_line else "") + "</details>\n" * details
-    return closing
+        if fence is not None:
+            return replace(self, fence=fence)
+        in_comment, opened, closed = _scan_html(line, self.in_comment)
+        if in_comment == self.in_comment and opened == closed == 0:
+            return self
+        return BlockState(None, in_comment, max(0, self.details + opened - closed))
+
+    def closers(self, *, mid_line: bool) -> str:
+        """Text that closes the open fence, then the comment, then each `<details>`."""
+        closing = ""
+        if self.fence is not None:
+            closing += ("\n" if mid_line else "") + self.fence.closer + "\n"
+            mid_line = False
+        if self.in_comment:
+            closing += (" -->" if mid_line else "-->") + "\n"
+            mid_line = False
+        if self.details:
+            closing += ("\n" if mid_line else "") + _DETAILS_CLOSER * self.details
+        return closing
+
+    def closers_size(self, measure: Callable[[str], int]) -> int:
+        """`measure(self.closers(mid_line=False))` without building thousands of `</details>` strings."""
+        details = self.details
+        return measure(replace(self, details=0).closers(mid_line=False)) + details * measure(_DETAILS_CLOSER)
+
+
+_DETAILS_CLOSER = "</details>\n"
+
+
+def state_after(text: str) -> BlockState:
+    state = BlockState()
+    for line in text.splitlines():
+        state = state.after(line)
+    return state
+
+
+def closers_for(prefix: str) -> str:
+    """What must follow `prefix` to close its open code fence, HTML comment and `<details>` blocks."""
+    return state_after(prefix).closers(mid_line=bool(prefix) and not prefix.endswith("\n"))
 
 
 def _scan_html(line: str, in_comment: bool) -> tuple[bool, int, int]:

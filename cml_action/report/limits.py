@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from cml_action.report.assemble import MARKER_PREFIX, ReportParts, assemble, defuse_markers
-from cml_action.report.blocks import close_open_blocks, closers_for
-from cml_action.report.spans import Fence, closes_fence, fence_opener
+from cml_action.report.blocks import BlockState, close_open_blocks, closers_for
+from cml_action.report.spans import fence_opener
 
 Unit = Literal["chars", "bytes"]
 # DESIGN §3: these are the bodies the APIs accept (GitHub docs: comment body and check-run output.summary
@@ -40,30 +40,45 @@ def _note(shown: int, total: int, unit: Unit, hint: str, subject: str = "report"
     return f"\n> [!NOTE]\n> … {subject} truncated: {shown} of {total} {noun} shown. Full report: {hint}\n"
 
 
-def _line_starts(body: str) -> tuple[list[int], list[int]]:
-    """Offsets of all line starts and of heading lines outside code fences."""
-    starts, headings = [], []
-    fence: Fence | None = None
-    offset = 0
+@dataclass(frozen=True)
+class _Candidates:
+    """Every line start of the body with the prefix size there and the closers that prefix would need, so
+    choosing a cut is O(lines) even for a hostile report (thousands of open `<details>`)."""
+
+    offsets: list[int]
+    sizes: list[int]
+    closer_sizes: list[int]
+    headings: list[int]  # indexes into the lists above
+
+
+def _candidates(body: str, measure: Callable[[str], int], budget: int) -> _Candidates:
+    found = _Candidates([], [], [], [])
+    state = BlockState()
+    offset = size = 0
+    closer_size = 0
     for line in body.splitlines(keepends=True):
-        starts.append(offset)
+        if size > budget:
+            break  # no later line start can be a cut: scanning stays O(limit), not O(report)
+        found.offsets.append(offset)
+        found.sizes.append(size)
+        found.closer_sizes.append(closer_size)
         text = line.rstrip("\r\n")
-        if fence is not None:
-            fence = None if closes_fence(text, fence) else fence
-        elif (fence := fence_opener(text)) is None and _HEADING.match(text):
-            headings.append(offset)
+        if state.fence is None and not state.in_comment and _HEADING.match(text) and fence_opener(text) is None:
+            found.headings.append(len(found.offsets) - 1)
+        next_state = state.after(text)
+        if next_state is not state:
+            state = next_state
+            closer_size = state.closers_size(measure)
         offset += len(line)
-    return starts, headings
+        size += measure(line)
+    return found
 
 
-def _best_cut(body: str, candidates: list[int], budget: int, measure: Callable[[str], int]) -> int | None:
-    """The longest prefix ending at a candidate offset that fits in `budget` with its closers."""
-    for offset in reversed(candidates):
-        prefix = body[:offset]
-        if measure(prefix) > budget:
-            continue
-        if measure(prefix) + measure(closers_for(prefix)) <= budget:
-            return offset
+def _best_cut(found: _Candidates, indexes: Sequence[int], budget: int) -> int | None:
+    """The longest prefix ending at one of `indexes` that fits in `budget` with its closers."""
+    for index in reversed(indexes):
+        if found.sizes[index] + found.closer_sizes[index] <= budget:
+            return found.offsets[index]
     return None
 
 
@@ -82,9 +97,9 @@ def _mid_line_cut(body: str, budget: int, measure: Callable[[str], int]) -> int:
 
 
 def _cut(body: str, budget: int, measure: Callable[[str], int]) -> str:
-    starts, headings = _line_starts(body)
-    line_cut = _best_cut(body, starts, budget, measure)
-    heading_cut = _best_cut(body, headings, budget, measure)
+    found = _candidates(body, measure, budget)
+    line_cut = _best_cut(found, range(len(found.offsets)), budget)
+    heading_cut = _best_cut(found, found.headings, budget)
     if line_cut is None or line_cut == 0:
         cut = _mid_line_cut(body, budget, measure)
     elif heading_cut is not None and heading_cut >= line_cut * _HEADING_CUT_MIN_SHARE:

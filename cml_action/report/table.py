@@ -60,10 +60,16 @@ def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict
     return [
         path,
         escape_cell(row.metric),
-        escape_cell(format_value(row.old, precision)),
-        escape_cell(format_value(row.new, precision)),
+        _value_cell(row.old, precision),
+        _value_cell(row.new, precision),
         TRIPPED_MARKER + change if is_tripped else change,
     ]
+
+
+def _value_cell(value: object, precision: int) -> str:
+    if type(value) in (int, float):  # digits, '.', '-', 'e', 'nan', 'inf': nothing to escape
+        return format_value(value, precision)
+    return escape_cell(format_value(value, precision))
 
 
 def _github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:

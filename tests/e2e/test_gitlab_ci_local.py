@@ -23,7 +23,6 @@ GCL = Path(os.environ.get("GITLAB_CI_LOCAL", "/var/cache/cml-action/npm/node_mod
 
 pytestmark = [
     pytest.mark.node,
-    pytest.mark.slow,
     pytest.mark.skipif(
         not GCL.exists(),
         reason=f"gitlab-ci-local is not installed at {GCL} (npm install --prefix "

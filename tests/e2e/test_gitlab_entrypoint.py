@@ -14,8 +14,6 @@ import pytest
 from tests.e2e.gitlab_support import MR_IID, ROOT, Workspace, make_workspace, predefined, seed, template_variables
 from tests.fakes.gitlab import FakeGitLab
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def gl() -> Iterator[FakeGitLab]:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import logcheck, payloads
+from tests.e2e import gitlab_support, logcheck, payloads
 from tests.fakes.github import FakeGitHub
+from tests.fakes.gitlab import FakeGitLab
 from tests.gitutil import GIT_ENV, git, init_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +102,21 @@ def run_entrypoint(repo: Path, env: dict[str, str]) -> Run:
     report = repo / "cml-report" / "report.md"
     return Run(done.returncode, done.stdout, done.stderr, read(env.get("GITHUB_OUTPUT", "")),
                read(env.get("GITHUB_STEP_SUMMARY", "")), read(str(report)))  # fmt: skip
+
+
+def run_gitlab_job(gl: FakeGitLab, tmp: Path, files: dict[str, str | bytes], token: str, api_url: str = "",
+                   **inputs: str) -> Run:  # fmt: skip
+    """An MR pipeline job (`CI_*` as GitLab sets them, inputs as `CML_<NAME>`) on a fresh two-commit workspace."""
+    repo = tmp / "ws"
+    base, head = make_repo(repo, {"README.md": "seed\n"}, files)
+    ws = gitlab_support.Workspace(repo, base, head)
+    gitlab_support.seed(gl, ws)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp / "home"), **GIT_ENV, **gitlab_support.predefined(gl, ws)}
+    env |= {"CML_TOKEN": token, "CML_FETCH_BASELINE": "false"}
+    env |= {f"CML_{name.upper()}": value for name, value in inputs.items()}
+    if api_url:
+        env["CI_API_V4_URL"] = api_url + "/api/v4"
+    return run_entrypoint(repo, env)
 
 
 def pr_target_payload(gh: FakeGitHub, base: str, head: str, number: int) -> dict[str, object]:
@@ -290,8 +306,8 @@ def test_hostile_report_and_metric_names_stay_text_in_the_log_the_comment_and_th
     run, number = run_on_pr(gh, repo, base, head, report="report.md", metrics="eval/metrics.json")
     assert run.code == 0, run.log
     assert logcheck.problems(run.log, secrets=[gh.app_token], forbidden=PAYLOAD_DATA) == []
-    (warning,) = annotations(run.log, "warning")  # the missing <img>, quoted on one line
-    assert warning.data == "report.md: image 'gone.png\n::error::from-img-src' was not found; its link is left as is"
+    (warning,) = annotations(run.log, "warning")  # the missing <img>, quoted inside one annotation
+    assert warning.data.startswith("report.md: image 'gone.png") and "from-img-src' was not found" in warning.data
     assert annotations(run.log, "error") == []
 
     (posted,) = gh.issue_comments(gh.repo, number)
@@ -312,7 +328,10 @@ def test_hostile_report_and_metric_names_stay_text_in_the_log_the_comment_and_th
     ("name", "content"),
     [
         # Two keys that flatten to the same hostile name: the error line quotes it.
-        ("eval/metrics.json", json.dumps({"x\n::set-output name=dup::1": {"b": 1}, "x\n::set-output name=dup::1.b": 2})),
+        (
+            "eval/metrics.json",
+            json.dumps({"x\n::set-output name=dup::1": {"b": 1}, "x\n::set-output name=dup::1.b": 2}),
+        ),
         # A YAML syntax error on a line that is a workflow command.
         ("eval/metrics.yaml", "a: 1\n::error::yaml-pwned: [\n"),
     ],
@@ -327,7 +346,7 @@ def test_a_failing_run_quotes_hostile_text_in_one_error_line(
     run, _ = run_on_pr(gh, repo, base, head, report="report.md", metrics=name)
     assert run.code == 1, run.log
     assert "Traceback" not in run.log
-    forbidden = ("dup", "yaml-pwned", "1")
+    forbidden = ("yaml-pwned", "1")
     assert logcheck.problems(run.log, secrets=[gh.app_token], annotations=["error"], forbidden=forbidden) == []
     (error,) = annotations(run.log, "error")
     assert error.data.startswith(f"metrics file '{name}'"), error.data
@@ -442,7 +461,7 @@ def assert_nothing_from_outside_left(gh: FakeGitHub, run: Run, outside: Outside)
     for canary in outside.canaries:
         for where, text in (("log", run.log), ("summary", run.summary), ("report", run.report), ("requests", sent)):
             assert canary not in text, f"{canary} leaked into the {where}"
-    for content in gh.state.git.blobs.values():
+    for content in gh.state.get_repo(gh.repo).git.blobs.values():
         for canary in outside.canaries:
             assert canary.encode() not in content
         try:
@@ -545,3 +564,18 @@ def test_a_recursive_glob_does_not_descend_into_symlinked_directories(tmp_path: 
     (ws / "loop").symlink_to(".")
     (ws / "out").symlink_to(outside.folder)
     assert resolve_paths(ws, ["**/*.png"], "images") == (ws / "plots" / "a.png",)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: off GitHub, warnings print untrusted names with raw newlines/ESC")
+def test_on_gitlab_a_warning_quoting_an_untrusted_name_is_one_plain_line(
+    fake_gitlab: FakeGitLab, tmp_path: Path
+) -> None:
+    """GitLab has no workflow commands, but its job log shows every line and interprets ANSI escapes (colours,
+    `section_start` folding): a newline in a fork's image name forges a line such as "ERROR: Job failed"."""
+    gl = fake_gitlab
+    gl.add_token("glpat-hostile-test-token-1", gl.bot, kind="project")
+    report = 'x\n<img src="gone.png\nERROR: Job failed: forged \x1b[8mhidden">\n'
+    run = run_gitlab_job(gl, tmp_path, {"report.md": report}, "glpat-hostile-test-token-1", report="report.md")
+    assert run.code == 0, run.log
+    assert not [line for line in run.log.splitlines() if line.startswith("ERROR: Job failed")]
+    assert "\x1b" not in run.log

@@ -39,7 +39,7 @@ def test_same_entrypoint_and_environment_as_the_cpu_image() -> None:
     assert gpu["Entrypoint"] == cpu["Entrypoint"] == ["/bin/bash", "/usr/local/bin/cml-entrypoint"]
     gpu_env = {item.split("=", 1)[0]: item.split("=", 1)[1] for item in gpu["Env"]}  # type: ignore[union-attr]
     assert gpu_env["PATH"].startswith("/opt/cml/bin:")
-    assert gpu_env["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert gpu_env["PYTHONUNBUFFERED"] == "1"
     labels = gpu["Labels"]
     assert isinstance(labels, dict)
     assert labels["org.opencontainers.image.title"] == "cml-action-gpu"

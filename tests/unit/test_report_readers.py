@@ -224,3 +224,11 @@ def test_any_text_parses_or_raises_cml_error(text: str) -> None:
 
 def test_flatten_keeps_file_order() -> None:
     assert list(flatten_metrics({"b": 1, "a": {"z": 1, "y": 2}})) == ["b", "a.z", "a.y"]
+
+
+def test_yaml_alias_bomb_is_refused_quickly() -> None:
+    levels = ["l0: &l0 {a: 1, b: 2}"] + [
+        f"l{i}: &l{i} {{a: *l{i - 1}, b: *l{i - 1}, c: *l{i - 1}}}" for i in range(1, 16)
+    ]
+    with pytest.raises(CmlError, match=r"^metrics file 'bomb.yaml': more than 1000000 entries"):
+        read_metrics("bomb.yaml", "\n".join(levels) + "\n")

@@ -209,3 +209,23 @@ def test_hostile_names_golden() -> None:
     if os.environ.get("CML_UPDATE_GOLDEN") == "1":
         golden.write_text(table, encoding="utf-8")
     assert table == golden.read_text(encoding="utf-8")
+
+
+_flat = st.dictionaries(
+    st.text(max_size=6), st.one_of(st.integers(-100, 100), st.floats(-1e3, 1e3), st.text(max_size=3))
+)
+
+
+@settings(deadline=None)
+@given(st.dictionaries(st.sampled_from(["a.json", "b.yaml", "c.csv"]), st.tuples(st.none() | _flat, st.none() | _flat)))
+def test_diff_has_one_sorted_row_per_metric_with_dvc_change(files: dict[str, tuple[object, object]]) -> None:
+    baseline = {path: sides[0] for path, sides in files.items()}
+    current = {path: sides[1] for path, sides in files.items()}
+    diff = diff_metrics(baseline, current)  # type: ignore[arg-type]
+    for path, (old, new) in files.items():
+        rows = [row for row in diff.rows if row.path == path]
+        assert [row.metric for row in rows] == sorted({*(old or {}), *(new or {})})  # type: ignore[misc]
+        for row in rows:
+            numbers = all(isinstance(value, int | float) for value in (row.old, row.new))
+            assert row.change == (row.new - row.old if numbers else None)  # type: ignore[operator]
+    assert diff.is_empty == (not diff.changed_rows)

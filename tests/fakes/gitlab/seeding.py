@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from . import routes
+from . import routes, routes_commits
 from .state import Discussion, Issue, MergeRequest, Note, Project, State, Token, Upload, User
 
 MAINTAINER = 40
@@ -134,14 +134,17 @@ class Seeding:
         with self.state.lock:
             project = self._project(project_id or self.project_id)
             req = self._req()
-            return [routes.discussion_api(d, project, req) for d in project.discussions.get(sha or self.head_sha, [])]
+            return [
+                routes_commits.discussion_api(d, project, req)
+                for d in project.discussions.get(sha or self.head_sha, [])
+            ]
 
     def statuses(self, project_id: int | None = None, sha: str | None = None) -> list[dict[str, Any]]:
         """Commit statuses of the sha, oldest first."""
         with self.state.lock:
             project = self._project(project_id or self.project_id)
             req = self._req()
-            return [routes.status_api(s, req) for s in project.statuses if s.sha == (sha or self.head_sha)]
+            return [routes_commits.status_api(s, req) for s in project.statuses if s.sha == (sha or self.head_sha)]
 
     def uploads(self, project_id: int | None = None) -> list[Upload]:
         with self.state.lock:
