@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e import payloads  # noqa: E402
-from tests.e2e.github_support import BOT, calls  # noqa: E402  (also turns Nagle off in the fake)
+from tests.e2e.github_support import BOT, calls  # noqa: E402
 from tests.fakes.github import FakeGitHub  # noqa: E402
 from tests.gitutil import commit_files, init_repo  # noqa: E402
 

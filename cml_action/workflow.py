@@ -39,6 +39,21 @@ def on_github(env: Mapping[str, str] | None = None) -> bool:
     return _env(env).get("GITHUB_ACTIONS") == "true"
 
 
+def visible(text: str, *, keep_newlines: bool) -> str:
+    """Control characters (ESC and friends) as `\\xNN`, so untrusted text cannot colour, hide or fold log lines;
+    without `keep_newlines`, CR/LF too, so a message stays one line where the log has no escaping (GitLab, CLI)."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == "\t" or (keep_newlines and char in "\r\n"):
+            out.append(char)
+        elif code < 0x20 or 0x7F <= code <= 0x9F:
+            out.append({"\n": "\\n", "\r": "\\r"}.get(char, f"\\x{code:02x}"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -104,14 +119,12 @@ def _annotate(
     out = _out(stream)
     if not on_github(env):
         where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
-        print(f"{level}: {where}{message}", file=out, flush=True)
+        print(visible(f"{level}: {where}{message}", keep_newlines=False), file=out, flush=True)
         return
-    props = [
-        f"{key}={escape_property(str(value))}" for key, value in (("file", file), ("line", line), ("title", title))
-    ]
-    given = [prop for prop, value in zip(props, (file, line, title), strict=True) if value]
-    joined = (" " + ",".join(given)) if given else ""
-    print(f"::{level}{joined}::{escape_data(message)}", file=out, flush=True)
+    given = [(key, value) for key, value in (("file", file), ("line", line), ("title", title)) if value]
+    props = ",".join(f"{key}={escape_property(visible(str(value), keep_newlines=True))}" for key, value in given)
+    joined = f" {props}" if props else ""
+    print(f"::{level}{joined}::{escape_data(visible(message, keep_newlines=True))}", file=out, flush=True)
 
 
 def error(
@@ -179,6 +192,7 @@ def mask(value: str, *, env: Mapping[str, str] | None = None, stream: TextIO | N
 def echo_untrusted(text: str, *, env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> None:
     """Print user-derived text so that lines like `::set-output` in it cannot act as workflow commands."""
     out = _out(stream)
+    text = visible(text, keep_newlines=True)
     if not on_github(env):
         print(text, file=out, flush=True)
         return

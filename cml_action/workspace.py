@@ -6,8 +6,6 @@ the workspace — `/proc/self/environ`, `~/.ssh/id_rsa` — must never be read a
 
 from __future__ import annotations
 
-import glob
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +31,22 @@ def _display(workspace: Path, path: Path) -> str:
         return str(path)
 
 
+def _glob(workspace: Path, pattern: str) -> list[Path]:
+    """Sorted matches of a glob. pathlib's `**` does not descend into symlinked directories, so a link loop
+    (`loop -> .`) or a link to `/` cannot make a glob endless or walk out of the workspace; hidden files match
+    only when the pattern names a hidden part, like shell globs."""
+    candidate = Path(pattern)
+    root = Path(candidate.anchor) if candidate.is_absolute() else workspace
+    relative = candidate.relative_to(root) if candidate.is_absolute() else candidate
+    hidden_ok = any(part.startswith(".") and part not in (".", "..") for part in relative.parts)
+    found = []
+    for path in root.glob(str(relative)):
+        parts = path.relative_to(root).parts
+        if hidden_ok or not any(part.startswith(".") for part in parts):
+            found.append(path)
+    return sorted(found)
+
+
 def resolve_one(workspace: Path, pattern: str, input_name: str, *, must_exist: bool = True) -> Path:
     """A single path (no globs) inside the workspace."""
     candidate = Path(pattern)
@@ -55,8 +69,7 @@ def resolve_paths(workspace: Path, patterns: Sequence[str], input_name: str) -> 
     found: list[Path] = []
     for pattern in patterns:
         if _GLOB_CHARS & set(pattern):
-            base = pattern if os.path.isabs(pattern) else str(workspace / pattern)
-            matches = sorted(glob.glob(base, recursive=True))
+            matches = _glob(workspace, pattern)
             if not matches:
                 raise InputError(input_name, f"the glob '{pattern}' matches no file", "check the pattern")
             paths = [resolve_one(workspace, match, input_name) for match in matches]

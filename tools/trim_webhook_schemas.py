@@ -49,7 +49,10 @@ def main(argv: list[str]) -> int:
     found = set(EVENTS)
     for name in EVENTS:
         _collect(schemas[name], schemas, found)
-    trimmed = {"info": spec["info"]["version"], "components": {"schemas": {n: _strip(schemas[n]) for n in sorted(found)}}}
+    trimmed = {
+        "info": spec["info"]["version"],
+        "components": {"schemas": {n: _strip(schemas[n]) for n in sorted(found)}},
+    }
     target.write_text(json.dumps(trimmed, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 

@@ -20,6 +20,7 @@ import yaml
 
 from cml_action import gitrepo
 from cml_action.errors import CmlError
+from cml_action.workspace import inside
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
@@ -44,7 +45,8 @@ class PlotDef:
 
 
 def _load_yaml(path: Path) -> Any:
-    if not path.is_file():
+    # dvc.yaml / dvc.lock come from the (possibly fork-controlled) checkout: never read through a symlink out of it.
+    if not path.is_file() or not inside(path.parent, path):
         return None
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -27,7 +27,7 @@ _DEFINITION = re.compile(
     r"(?=[ \t]|$)",
     re.MULTILINE,
 )
-_IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_IMG_TAG = re.compile(r"<img\b[^>]{0,4096}>", re.IGNORECASE)  # bounded: "<img <img …" must stay linear
 _SRC_ATTR = re.compile(r"""[\s/]src\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s"'=<>`]+))""", re.I)
 
 
@@ -83,17 +83,46 @@ def _html_refs(markdown: str, inside: Span) -> Iterator[ImageRef]:
             yield ImageRef(start, end, target, classify(target), "html", alt_text)
 
 
+# Hostile reports must not make the scan quadratic: a destination longer than this is not a real link (data:
+# URIs excepted, but they are scanned only over URI characters), and only this many `![` are examined.
+_MAX_URL = 2048
+MAX_IMAGE_CANDIDATES = 1_000
+_DATA_URI_STOP = re.compile(r"[^A-Za-z0-9+/=;,:._%-]")
+_BRACKET_TOKEN = re.compile(r"\\.|\[|\]|\n[ \t]*\n", re.S)
+
+
+def _bracket_pairs(markdown: str) -> dict[int, int]:
+    """Matching `[` → `]` positions in one pass (backslash escapes honoured; a blank line ends a paragraph)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for token in _BRACKET_TOKEN.finditer(markdown):
+        text = token.group()
+        if text == "[":
+            stack.append(token.start())
+        elif text == "]":
+            if stack:
+                pairs[stack.pop()] = token.start()
+        elif text[0] == "\n":
+            stack.clear()
+    return pairs
+
+
 def _inline_and_reference_refs(markdown: str, inside: Span) -> Iterator[ImageRef]:
     definitions = _definitions(markdown, inside)
+    pairs = _bracket_pairs(markdown)
     position = markdown.find("![")
-    while position != -1:
+    examined = 0
+    while position != -1 and examined < MAX_IMAGE_CANDIDATES:
         if not inside(position) and not is_escaped(markdown, position):
-            yield from _image_at(markdown, position, definitions)
+            examined += 1
+            yield from _image_at(markdown, position, definitions, pairs)
         position = markdown.find("![", position + 2)
 
 
-def _image_at(markdown: str, position: int, definitions: Mapping[str, tuple[int, int]]) -> Iterator[ImageRef]:
-    alt_end = _closing_bracket(markdown, position + 1)
+def _image_at(
+    markdown: str, position: int, definitions: Mapping[str, tuple[int, int]], pairs: Mapping[int, int]
+) -> Iterator[ImageRef]:
+    alt_end = pairs.get(position + 1)
     if alt_end is None:
         return
     alt = markdown[position + 2 : alt_end]
@@ -107,7 +136,7 @@ def _image_at(markdown: str, position: int, definitions: Mapping[str, tuple[int,
         return
     label = alt
     if markdown.startswith("[", after):
-        label_end = _closing_bracket(markdown, after)
+        label_end = pairs.get(after)
         if label_end is not None and markdown[after + 1 : label_end].strip():
             label = markdown[after + 1 : label_end]
     span = definitions.get(_normalize_label(label))
@@ -116,39 +145,23 @@ def _image_at(markdown: str, position: int, definitions: Mapping[str, tuple[int,
         yield ImageRef(span[0], span[1], target, classify(target), "reference", alt)
 
 
-def _closing_bracket(markdown: str, open_at: int) -> int | None:
-    """Index of the `]` matching the `[` at `open_at` (nesting and backslash escapes honoured, one paragraph)."""
-    depth = 0
-    index = open_at
-    while index < len(markdown):
-        char = markdown[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return index
-        elif char == "\n" and markdown.startswith("\n", index + 1):
-            return None  # a blank line ends the paragraph
-        index += 1
-    return None
-
-
 def _inline_destination(markdown: str, index: int) -> tuple[int, int] | None:
     """Span of the URL in `(url "title")` starting right after `(`; None when it is not a valid destination."""
     length = len(markdown)
     while index < length and markdown[index] in " \t\n":
         index += 1
     if index < length and markdown[index] == "<":
-        close = markdown.find(">", index + 1)
-        if close == -1 or "\n" in markdown[index:close] or "<" in markdown[index + 1 : close]:
+        close = markdown.find(">", index + 1, index + _MAX_URL)
+        if close == -1 or markdown.find("\n", index, close) != -1 or markdown.find("<", index + 1, close) != -1:
             return None
         return _after_title(markdown, close + 1, (index + 1, close))
     start, depth = index, 0
-    while index < length:
+    if markdown.startswith("data:", start):
+        stop = _DATA_URI_STOP.search(markdown, start + 5)
+        end = length if stop is None else stop.start()
+        return _after_title(markdown, end, (start, end)) if end > start + 5 else None
+    limit = min(length, start + _MAX_URL)
+    while index < limit:
         char = markdown[index]
         if char == "\\":
             index += 2
@@ -162,7 +175,7 @@ def _inline_destination(markdown: str, index: int) -> tuple[int, int] | None:
                 break
             depth -= 1
         index += 1
-    if index == start:
+    if index == start or index - start >= _MAX_URL:
         return None
     return _after_title(markdown, index, (start, index))
 
@@ -171,7 +184,7 @@ _TITLE = re.compile(r"""[ \t\n]*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\((?:[^()
 
 
 def _after_title(markdown: str, index: int, span: tuple[int, int]) -> tuple[int, int] | None:
-    return span if _TITLE.match(markdown, index) else None
+    return span if _TITLE.match(markdown, index, index + _MAX_URL) else None
 
 
 def _normalize_label(label: str) -> str:

@@ -70,21 +70,25 @@ def is_escaped(text: str, position: int) -> bool:
 
 
 def _code_spans(text: str, base: int) -> list[tuple[int, int]]:
+    """CommonMark code spans: a backtick run closes at the next run of the same length. Runs are indexed by length
+    so that many unmatched openers (hostile input) cost a bisect each, not a scan."""
     spans: list[tuple[int, int]] = []
-    runs = list(_BACKTICKS.finditer(text))
+    runs = [run for run in _BACKTICKS.finditer(text)]
+    by_length: dict[int, list[int]] = {}
+    for number, run in enumerate(runs):
+        by_length.setdefault(len(run.group()), []).append(number)
     index = 0
     while index < len(runs):
         opener = runs[index]
         if is_escaped(text, opener.start()):
             index += 1
             continue
-        closer = next(
-            (later for later in range(index + 1, len(runs)) if len(runs[later].group()) == len(opener.group())),
-            None,
-        )
-        if closer is None:
+        same = by_length[len(opener.group())]
+        slot = bisect.bisect_right(same, index)
+        if slot == len(same):
             index += 1
             continue
+        closer = same[slot]
         spans.append((base + opener.start(), base + runs[closer].end()))
         index = closer + 1
     return spans

@@ -11,11 +11,6 @@ from cml_action.context import RunContext
 from cml_action.forges.base import CommentRequest, ForgeOptions, PreparedImage, Target
 from cml_action.forges.github import GitHubForge
 from tests.fakes.github import FakeGitHub
-from tests.fakes.github.server import Handler
-
-# The fake writes headers and body separately; with Nagle on, each response waits ~40 ms for the client's delayed
-# ACK (a loopback artifact api.github.com does not have). Until the fake sets this itself, set it here.
-Handler.disable_nagle_algorithm = True
 
 BOT = "github-actions[bot]"
 

@@ -70,7 +70,6 @@ def _png(color: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.slow  # six writes paced 1 s apart, as on real GitHub
 def test_enterprise_server_requests_go_to_api_v3_and_links_to_the_server_url(
     fake_github: FakeGitHub, tmp_path: Path, proxy: TripwireProxy
 ) -> None:

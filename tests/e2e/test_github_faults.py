@@ -69,9 +69,9 @@ def _one_commit_report(gh: FakeGitHub, _state: dict[str, Any]) -> None:
     assert [c["body"] for c in gh.commit_comments(gh.repo, gh.main_sha)] == [body("full report")]
 
 
-def _check(forge_: GitHubForge, _state: dict[str, Any]) -> Any:
-    sha = forge_._ctx.head_sha
-    return forge_.post_check(CheckRequest("CML Report", body("full report"), "failure", sha, (), "CML/train"))
+def _check(forge_: GitHubForge, state: dict[str, Any]) -> Any:
+    request = CheckRequest("CML Report", body("full report"), "failure", state["sha"], (), "CML/train")
+    return forge_.post_check(request)
 
 
 def _one_check(gh: FakeGitHub, _state: dict[str, Any]) -> None:
@@ -139,7 +139,7 @@ CASES: dict[str, Case] = {
         "PATCH", r"/comments/\d+$", lambda gh, t: _commit_state(gh, t, existing=True),
         lambda f, s: f.post_comment(comment("full report", target=Target("commit"))), _one_commit_report,
     ),
-    "check-run": Case("POST", r"/check-runs$", lambda gh, t: {}, _check, _one_check, creates=True),
+    "check-run": Case("POST", r"/check-runs$", lambda gh, t: {"sha": gh.main_sha}, _check, _one_check, creates=True),
     "blob": Case("POST", r"/git/blobs$", _images, _publish, _all_images_landed, normal=3),
     "tree": Case("POST", r"/git/trees$", _images, _publish, _all_images_landed),
     "commit": Case("POST", r"/git/commits$", _images, _publish, _all_images_landed),

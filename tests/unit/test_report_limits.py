@@ -129,3 +129,11 @@ def test_output_always_fits_with_fences_balanced(lines: list[str], limit: int, u
     assert closers_for(fitted) == ""  # no open fence, HTML comment or <details> (outside code)
     if with_marker and limit >= 200:
         assert find_marker_key(fitted) == "wf/job"
+
+
+def test_thousands_of_open_details_are_all_closed() -> None:
+    report = "<details>\n" * 50_000 + marker_for("k") + "\n"
+    fitted = fit_to_limit(report, 20_000, full_report_hint=HINT)
+    assert len(fitted) <= 20_000
+    assert closers_for(fitted) == ""
+    assert fitted.count("<details>") == fitted.count("</details>") > 500

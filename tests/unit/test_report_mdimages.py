@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cml_action.report.mdimages import find_image_refs, rewrite_image_refs
+from cml_action.report.mdimages import MAX_IMAGE_CANDIDATES, find_image_refs, rewrite_image_refs
 
 DOC = """# Report
 ![conf](plots/confusion.png "Confusion")
@@ -114,3 +115,26 @@ def test_spans_are_exact_and_rewriting_to_itself_is_identity(pieces: list[str]) 
     for ref in refs:
         assert doc[ref.start : ref.end] == ref.target
     assert rewrite_image_refs(doc, {ref.target: ref.target for ref in refs if " " not in ref.target}) == doc
+
+
+@pytest.mark.parametrize("unit", ["<img ", "![", "![a](", "![a](x(", "![a]([", "![a](<", '![a](x "', "![a](data:", "["])
+def test_hostile_markup_finds_nothing_and_finishes(unit: str) -> None:
+    # A fork's report file can be megabytes of half-open syntax; the scan is bounded (no timing assertion here,
+    # but a quadratic scan of this input takes minutes).
+    assert find_image_refs(unit * (400_000 // len(unit))) == ()
+
+
+def test_only_the_first_candidates_are_examined() -> None:
+    doc = "![a](p.png)\n" * (MAX_IMAGE_CANDIDATES + 5)
+    assert len(find_image_refs(doc)) == MAX_IMAGE_CANDIDATES
+
+
+def test_large_data_uri_is_one_ref() -> None:
+    doc = "![a](data:image/png;base64," + "A" * 1_000_000 + "=)"
+    (ref,) = find_image_refs(doc)
+    assert ref.kind == "data" and len(ref.target) == len(doc) - len("![a]()")
+
+
+def test_many_unmatched_backtick_runs_finish() -> None:
+    doc = "".join("`" * length + "a" for length in range(2, 800)) + "`a" * 100_000 + "![x](y.png)"
+    assert [ref.target for ref in find_image_refs(doc)] == ["y.png"]
