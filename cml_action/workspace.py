@@ -72,7 +72,7 @@ def resolve_paths(workspace: Path, patterns: Sequence[str], input_name: str) -> 
             matches = _glob(workspace, pattern)
             if not matches:
                 raise InputError(input_name, f"the glob '{pattern}' matches no file", "check the pattern")
-            paths = [resolve_one(workspace, str(match), input_name) for match in matches]
+            paths = [resolve_one(workspace, _display(workspace, match), input_name) for match in matches]
             paths = [path for path in paths if path.is_file()]
         else:
             path = resolve_one(workspace, pattern, input_name)
