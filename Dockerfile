@@ -28,14 +28,25 @@ COPY . /src/
 RUN /opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps /src \
  && /opt/cml/bin/pip uninstall --yes --disable-pip-version-check setuptools \
  && /opt/cml/bin/python /src/docker/prune_bytecode.py cml-action \
+ && install -m 0755 /src/docker/entrypoint.sh /opt/cml/bin/cml-entrypoint \
  && find /opt/cml -depth -type d \( -name tests -o -name test \) -path '*/site-packages/*' -exec rm -rf {} + \
  && find /opt/cml -name '*.pyi' -delete \
  && rm -rf /opt/cml/share /opt/cml/lib/python3*/site-packages/distutils-precedence.pth /root/.cache
 
 FROM ${BASE_IMAGE}
+# Metadata first: on top of the base it costs nothing, and with vfs (CI) every instruction after a big layer
+# would copy the whole tree again. VERSION is only set by release builds, which start cold anyway.
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="cml-action" \
+      org.opencontainers.image.description="Continuous Machine Learning reports: metrics diffs, plots and gates as PR/MR comments and checks" \
+      org.opencontainers.image.source="https://github.com/iterative/cml-action" \
+      org.opencontainers.image.documentation="https://github.com/iterative/cml-action/blob/main/docs/containers.md" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
 # Bytecode writing stays on: root (the default in CI jobs) caches what it compiles for the rest of the job.
 ENV PATH=/opt/cml/bin:${PATH} \
     PYTHONUNBUFFERED=1
+ENTRYPOINT ["/bin/bash", "/opt/cml/bin/cml-entrypoint"]
 # git for the action and for users' steps. safe.directory=* is written once into the system gitconfig: the
 # workspace is mounted from the host and owned by another uid (GitHub: 1001), its path differs per forge, and
 # libgit2 (pygit2, used by DVC) reads the system file but not GIT_CONFIG_* variables. A one-job container has
@@ -45,14 +56,5 @@ RUN apt-get update \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log /usr/share/man/* /usr/share/locale/*/LC_MESSAGES/git.mo \
  && git config --system --add safe.directory '*'
+# The venv, with the entrypoint script (docker/entrypoint.sh) in its bin/: one layer that changes per commit.
 COPY --from=builder /opt/cml /opt/cml
-COPY docker/entrypoint.sh /usr/local/bin/cml-entrypoint
-# Last, so that a new version only changes metadata, never a cached filesystem layer.
-ARG VERSION=dev
-LABEL org.opencontainers.image.title="cml-action" \
-      org.opencontainers.image.description="Continuous Machine Learning reports: metrics diffs, plots and gates as PR/MR comments and checks" \
-      org.opencontainers.image.source="https://github.com/iterative/cml-action" \
-      org.opencontainers.image.documentation="https://github.com/iterative/cml-action/blob/main/docs/containers.md" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}"
-ENTRYPOINT ["/bin/bash", "/usr/local/bin/cml-entrypoint"]

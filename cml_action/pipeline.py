@@ -17,7 +17,8 @@ from cml_action.context import RunContext
 from cml_action.forges.base import CheckRequest, CommentRequest, Conclusion, Forge, ForgeOptions, Published, Target
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_inputs, prepare_referenced
-from cml_action.render_parts import Parts, build_parts, publish_and_assemble
+from cml_action.render_parts import Parts, build_parts, compose
+from cml_action.report.assemble import ReportParts
 from cml_action.targets import parse_target
 
 
@@ -101,7 +102,10 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     if can_publish and settings.publish_images and media.all():
         with workflow.group(f"Publish {len(media.all())} image(s)"):
             urls = dict(forge.publish_images(media.all()))
-    full = publish_and_assemble(parts, media, urls, key=key, ctx=ctx, baseline=baseline, local_dir=options.output_dir)
+    from cml_action.report.assemble import assemble
+
+    report = compose(parts, media, urls, key=key, ctx=ctx, baseline=baseline, local_dir=options.output_dir)
+    full = assemble(report)
     report_file = _write_report_file(options.output_dir, full)
     if settings.summary:
         workflow.write_summary(full)
@@ -109,7 +113,7 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     comment = check = None
     if can_publish:
         images = tuple((image.alt, urls[image.sha256]) for image in media.all() if image.sha256 in urls)
-        composed = Composed(full, marker_for(key), key, target, images, hint, bool(parts.trips))
+        composed = Composed(report, marker_for(key), key, target, images, hint, bool(parts.trips))
         comment, check = _post(settings, ctx, forge, composed)
     regressions = len(parts.trips)
     _set_outputs(comment, check, report_file, regressions)
@@ -123,7 +127,7 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
 class Composed:
     """The finished report and what publishing it needs."""
 
-    markdown: str
+    report: ReportParts
     marker: str
     key: str
     target: Target
@@ -136,7 +140,7 @@ PostResult = tuple[Published | None, Published | None]
 
 
 def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed) -> PostResult:
-    from cml_action.report.limits import fit_to_limit
+    from cml_action.report.limits import fit_report
 
     comment = check = None
     limits = forge.limits
@@ -144,14 +148,14 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
     # GitLab has no check runs: a "check" there is a commit status, which cannot hold the report, plus the note.
     wants_note = settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
     if settings.wants_check:
-        summary = fit_to_limit(composed.markdown, limits.check, unit=limits.check_unit, full_report_hint=hint)
+        summary = fit_report(composed.report, limits.check, unit=limits.check_unit, full_report_hint=hint)
         conclusion: Conclusion = "failure" if composed.tripped else "success"
         request = CheckRequest(settings.title, summary, conclusion, ctx.head_sha, composed.images, composed.key)
         with workflow.group("Publish check"):
             check = forge.post_check(request)
             print(f"Check: {check.url}")
     if wants_note:
-        body = fit_to_limit(composed.markdown, limits.comment, unit=limits.unit, full_report_hint=hint)
+        body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=hint)
         mode = settings.comment_mode
         with workflow.group("Publish comment"):
             comment = forge.post_comment(CommentRequest(body, composed.marker, composed.target, mode))  # type: ignore[arg-type]

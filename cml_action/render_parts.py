@@ -20,6 +20,7 @@ from cml_action.forges.base import PreparedImage
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_as_input
 from cml_action.metrics_source import collect_metrics
+from cml_action.report.assemble import ReportParts
 
 
 @dataclass
@@ -56,7 +57,7 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Any, ...],
                  parts: Parts) -> None:  # fmt: skip
     from cml_action.report.diff import diff_metrics
-    from cml_action.report.table import render_metrics_table
+    from cml_action.report.table import render_metrics_section
     from cml_action.report.thresholds import evaluate, render_verdict
 
     sides = collect_metrics(ctx.workspace, settings.metrics, baseline.sha)
@@ -70,7 +71,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
     parts.trips = tuple(trip for trip in evaluation if not isinstance(trip, str))
     parts.warnings.extend(trip for trip in evaluation if isinstance(trip, str))
     tripped = frozenset((trip.path, trip.metric) for trip in parts.trips)
-    parts.metrics_md = render_metrics_table(
+    parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,
         show_all=settings.metrics_all,
@@ -121,9 +122,9 @@ def _image_md(image: PreparedImage, link: str, alt: str | None = None) -> str:
     return f"![{escape_alt(alt or image.alt)}]({link})"
 
 
-def publish_and_assemble(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str, ctx: RunContext,
-                         baseline: Baseline, local_dir: Path) -> str:  # fmt: skip
-    from cml_action.report.assemble import ReportParts, assemble
+def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str, ctx: RunContext,
+            baseline: Baseline, local_dir: Path) -> ReportParts:  # fmt: skip
+    """The report's final parts, with image links pointing at the published URLs (or local copies)."""
     from cml_action.report.mdimages import rewrite_image_refs
 
     texts = []
@@ -136,7 +137,9 @@ def publish_and_assemble(parts: Parts, media: MediaSet, urls: Mapping[str, str],
         _image_md(image, _image_link(image, urls, local_dir), parts.plot_titles.get(image.sha256))
         for image in media.plots
     )
-    report = ReportParts(
+    if plots_md:
+        plots_md = "### Plots\n\n" + plots_md
+    return ReportParts(
         title=parts.title,
         texts=tuple(texts),
         images_md=images_md,
@@ -150,4 +153,3 @@ def publish_and_assemble(parts: Parts, media: MediaSet, urls: Mapping[str, str],
         run_url=ctx.run_url,
         key=key,
     )
-    return assemble(report)

@@ -38,7 +38,9 @@ _EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # `#123` (also `owner/repo#123`) creates a cross-reference in that issue's timeline.
 _ISSUE_REF = re.compile(r"(?<!&)#(?=\d)")  # not the `&#NNNN;` entities inserted above
 # Plain names (the vast majority: `test.roc_auc`, `loss/val`) skip all the work below.
-_NEEDS_WORK = re.compile(r"[^A-Za-z0-9.,:;/+=%' _-]|::|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_NEEDS_WORK = re.compile(r"[^A-Za-z0-9.,:;/+=%' _-]|::|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|(?i:(?<![A-Za-z0-9])gh-\d)")
+# `GH-123` is autolinked like `#123`.
+_GH_REF = re.compile(r"(?i)(?<![A-Za-z0-9])(gh)-(?=\d)")
 
 
 def escape_markdown(text: str) -> str:
@@ -54,6 +56,7 @@ def escape_markdown(text: str) -> str:
         escaped = _EDGE_UNDERSCORE.sub(r"\\_", escaped)
     if "#" in escaped:
         escaped = _ISSUE_REF.sub("#&#8203;", escaped)
+    escaped = _GH_REF.sub("\\1&#8203;-", escaped)
     # `::set-output` style workflow commands only act at a log line start, but a rendered report is also
     # printed to the job log by some users; `&#58;` renders as ':' and is never a command.
     return escaped.replace("::", ":&#58;")

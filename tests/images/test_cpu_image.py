@@ -65,7 +65,7 @@ def test_exit_code_of_a_passed_through_command_is_kept(cpu_container: WorkingCon
 
 def test_image_config_runs_the_entrypoint_script_with_labels() -> None:
     config = image_config(CPU_IMAGE)
-    assert config["Entrypoint"] == ["/bin/bash", "/usr/local/bin/cml-entrypoint"]
+    assert config["Entrypoint"] == ["/bin/bash", "/opt/cml/bin/cml-entrypoint"]
     assert not config.get("Cmd")  # no arguments → the action
     labels = config["Labels"]
     assert isinstance(labels, dict)

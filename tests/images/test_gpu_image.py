@@ -36,7 +36,7 @@ def test_job_container_commands(gpu_container: WorkingContainer) -> None:
 
 def test_same_entrypoint_and_environment_as_the_cpu_image() -> None:
     gpu, cpu = image_config(GPU_IMAGE), image_config(CPU_IMAGE)
-    assert gpu["Entrypoint"] == cpu["Entrypoint"] == ["/bin/bash", "/usr/local/bin/cml-entrypoint"]
+    assert gpu["Entrypoint"] == cpu["Entrypoint"] == ["/bin/bash", "/opt/cml/bin/cml-entrypoint"]
     gpu_env = {item.split("=", 1)[0]: item.split("=", 1)[1] for item in gpu["Env"]}  # type: ignore[union-attr]
     assert gpu_env["PATH"].startswith("/opt/cml/bin:")
     assert gpu_env["PYTHONUNBUFFERED"] == "1"

@@ -50,7 +50,7 @@ def test_base_image_is_a_build_argument_used_by_every_stage(dockerfile: str, def
     assert text.count(f"ARG BASE_IMAGE={default_base}\n") == 1
     stages = re.findall(r"^FROM (\S+)", text, flags=re.MULTILINE)
     assert stages == ["${BASE_IMAGE}", "${BASE_IMAGE}"]
-    assert 'ENTRYPOINT ["/bin/bash", "/usr/local/bin/cml-entrypoint"]' in text
+    assert 'ENTRYPOINT ["/bin/bash", "/opt/cml/bin/cml-entrypoint"]' in text
     assert "git config --system --add safe.directory '*'" in text
     # Python is called python3: the Debian stand-in used in CI and Ubuntu have no `python` before the venv.
     assert not re.search(r"RUN (?:.*\s)?python\s", text)
