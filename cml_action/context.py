@@ -46,6 +46,14 @@ class RunContext:
         return template.replace("{workflow}", self.workflow).replace("{job}", self.job).replace("{run}", self.run_id)
 
 
+def required_env(env: Mapping[str, str], name: str, *, inside: str) -> str:
+    """A CI variable that must be set; one clear line when it is not."""
+    value = env.get(name, "").strip()
+    if not value:
+        raise CmlError(f"{name} is not set (run inside {inside}, or export {name} for a local test)")
+    return value
+
+
 def detect_forge(env: Mapping[str, str], requested: str = "auto") -> ForgeName:
     if requested in ("local", "github", "gitlab"):
         return requested  # type: ignore[return-value]

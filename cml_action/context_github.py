@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cml_action.context import RunContext
+from cml_action.context import RunContext, required_env
 from cml_action.errors import CmlError
 from cml_action.gitrepo import ZERO_SHA
 
@@ -30,10 +30,7 @@ PREVIOUS_COMMIT = "HEAD~1"
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise CmlError(f"{name} is not set (run inside GitHub Actions, or export {name} for a local test)")
-    return value
+    return required_env(env, name, inside="GitHub Actions")
 
 
 def read_event_payload(env: Mapping[str, str]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from cml_action.context import RunContext
+from cml_action.context import RunContext, required_env
 from cml_action.errors import CmlError
 from cml_action.gitrepo import ZERO_SHA
 
@@ -33,10 +33,7 @@ WORKFLOW_NAME = "gitlab-ci"
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise CmlError(f"{name} is not set (run inside a GitLab CI/CD job, or export {name} for a local test)")
-    return value
+    return required_env(env, name, inside="a GitLab CI/CD job")
 
 
 def pick_token(env: Mapping[str, str], given: str) -> tuple[str, str]:
