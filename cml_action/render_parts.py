@@ -152,4 +152,5 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
         baseline_sha=baseline.sha or "",
         run_url=ctx.run_url,
         key=key,
+        run_label="Pipeline" if ctx.forge == "gitlab" else "Workflow run",
     )

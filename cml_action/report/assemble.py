@@ -53,6 +53,7 @@ class ReportParts:
     baseline_sha: str | None = None
     run_url: str | None = None
     key: str | None = None
+    run_label: str = "Workflow run"  # what the run link is called on this forge ("Pipeline" on GitLab)
 
 
 def heading(title: str) -> str:
@@ -65,14 +66,14 @@ def warnings_block(warnings: tuple[str, ...]) -> str:
     return "> [!WARNING]\n" + "\n".join(f"> - {escape_markdown(' '.join(text.split()))}" for text in warnings)
 
 
-def footer(head_sha: str | None, baseline_sha: str | None, run_url: str | None) -> str:
+def footer(head_sha: str | None, baseline_sha: str | None, run_url: str | None, run_label: str = "Workflow run") -> str:
     pieces = []
     if head_sha and baseline_sha:
         pieces.append(f"Comparing {_short(head_sha)} with baseline {_short(baseline_sha)}")
     elif head_sha:
         pieces.append(f"Report for {_short(head_sha)}")
     if run_url:
-        pieces.append(f"[Workflow run]({quote(run_url, safe=':/?#[]@!$&*+,;=%~-._')})")
+        pieces.append(f"[{escape_markdown(run_label)}]({quote(run_url, safe=':/?#[]@!$&*+,;=%~-._')})")
     return " · ".join(pieces)
 
 
@@ -89,7 +90,7 @@ def assemble(parts: ReportParts) -> str:
             for section in (parts.images_md, parts.metrics_md, parts.verdict_md, parts.plots_md, parts.files_md)
         ),
         warnings_block(parts.warnings),
-        footer(parts.head_sha, parts.baseline_sha, parts.run_url),
+        footer(parts.head_sha, parts.baseline_sha, parts.run_url, parts.run_label),
     ]
     body = "\n\n".join(section.strip("\n").rstrip() for section in sections if section.strip())
     if parts.key is not None:
