@@ -145,3 +145,10 @@ def _builder_stage(dockerfile: str) -> str:
 def test_builder_stages_are_identical_so_builds_share_layers() -> None:
     # On one base (CI's stand-in) buildah then reuses the slow dependency layer for the second image.
     assert _builder_stage("Dockerfile") == _builder_stage("Dockerfile.gpu")
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck (Debian package) is not installed")
+def test_shell_scripts_pass_shellcheck() -> None:
+    scripts = [str(ENTRYPOINT), str(ROOT / "scripts" / "build-images")]
+    done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
