@@ -60,13 +60,15 @@ def _decode_data_uri(target: str) -> bytes | None:
 def prepare_referenced(ws: Path, doc_index: int, doc_path: Path, markdown: str, media: MediaSet, *,
                        max_width: int, out_dir: Path) -> None:  # fmt: skip
     """Prepare the local and data: images a report file references; missing ones become warnings."""
-    from cml_action.images import prepare_image, prepare_image_bytes
     from cml_action.report.mdimages import find_image_refs
 
     shown_doc = workspace.relative_to_repo(ws, doc_path)
     for ref in find_image_refs(markdown):
         if ref.kind == "remote" or (doc_index, ref.target) in media.by_target:
             continue
+        # Pillow is imported only when a report really references a local image (start-up time).
+        from cml_action.images import prepare_image, prepare_image_bytes
+
         try:
             if ref.kind == "data":
                 data = _decode_data_uri(ref.target)
