@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub: "job summaries are limited to 1 MiB per step"
 SUMMARY_TRUNCATED_NOTE = (
@@ -127,40 +127,39 @@ def _annotate(
     print(f"::{level}{joined}::{escape_data(visible(message, keep_newlines=True))}", file=out, flush=True)
 
 
-def error(
-    message: str,
-    file: str | None = None,
-    line: int | None = None,
-    title: str | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    stream: TextIO | None = None,
-) -> None:
-    _annotate("error", message, file, line, title, env, stream)
+class Annotator(Protocol):
+    def __call__(
+        self,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        title: str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        stream: TextIO | None = None,
+    ) -> None: ...
 
 
-def warning(
-    message: str,
-    file: str | None = None,
-    line: int | None = None,
-    title: str | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    stream: TextIO | None = None,
-) -> None:
-    _annotate("warning", message, file, line, title, env, stream)
+def _annotator(level: str) -> Annotator:
+    def annotate(
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        title: str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
+        _annotate(level, message, file, line, title, env, stream)
+
+    annotate.__name__ = level
+    annotate.__doc__ = f"`::{level}::` on GitHub (with file/line/title), a plain '{level}: …' line elsewhere."
+    return annotate
 
 
-def notice(
-    message: str,
-    file: str | None = None,
-    line: int | None = None,
-    title: str | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    stream: TextIO | None = None,
-) -> None:
-    _annotate("notice", message, file, line, title, env, stream)
+error = _annotator("error")
+warning = _annotator("warning")
+notice = _annotator("notice")
 
 
 @contextmanager
