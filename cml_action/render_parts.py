@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cml_action import workspace
 from cml_action.baseline import Baseline
@@ -22,6 +22,9 @@ from cml_action.media import MediaSet, prepare_as_input
 from cml_action.metrics_source import collect_metrics
 from cml_action.report.assemble import ReportParts
 
+if TYPE_CHECKING:
+    from cml_action.report.thresholds import Rule, Trip
+
 
 @dataclass
 class Parts:
@@ -31,11 +34,11 @@ class Parts:
     verdict_md: str = ""
     files_md: str = ""
     plot_titles: dict[str, str] = field(default_factory=dict)  # sha256 -> plot title
-    trips: tuple[Any, ...] = ()
+    trips: tuple[Trip, ...] = ()
     warnings: list[str] = field(default_factory=list)
 
 
-def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Any, ...], media: MediaSet,
+def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...], media: MediaSet,
                 scratch: Path) -> Parts:  # fmt: skip
     parts = Parts(title=settings.title)
     if baseline.warning:
@@ -54,11 +57,11 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
     return parts
 
 
-def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Any, ...],
+def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
                  parts: Parts) -> None:  # fmt: skip
     from cml_action.report.diff import diff_metrics
     from cml_action.report.table import render_metrics_section
-    from cml_action.report.thresholds import evaluate, render_verdict
+    from cml_action.report.thresholds import evaluate_gates, render_verdict, tripped_keys
 
     sides = collect_metrics(ctx.workspace, settings.metrics, baseline.sha)
     parts.warnings.extend(sides.warnings)
@@ -67,10 +70,11 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
             parts.warnings.append("thresholds are set but no metrics were read (set the 'metrics' input)")
         return
     diff = diff_metrics(sides.baseline, sides.current)
-    evaluation = evaluate(rules, diff) if rules else ()
-    parts.trips = tuple(trip for trip in evaluation if not isinstance(trip, str))
-    parts.warnings.extend(trip for trip in evaluation if isinstance(trip, str))
-    tripped = frozenset((trip.path, trip.metric) for trip in parts.trips)
+    if rules:
+        gates = evaluate_gates(rules, diff)
+        parts.trips = gates.trips
+        parts.warnings.extend(gates.warnings)
+    tripped = tripped_keys(parts.trips)
     parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,

@@ -159,12 +159,6 @@ def evaluate_gates(rules: tuple[Rule, ...], diff: MetricsDiff) -> GateResult:
     return GateResult(trips=tuple(trips), warnings=unmatched_warnings(rules, diff))
 
 
-def evaluate(rules: tuple[Rule, ...], diff: MetricsDiff) -> tuple[Trip | str, ...]:
-    """Tripped gates, then one warning string per rule that judged no metric (not an error)."""
-    result = evaluate_gates(rules, diff)
-    return (*result.trips, *result.warnings)
-
-
 def unmatched_warnings(rules: tuple[Rule, ...], diff: MetricsDiff) -> tuple[str, ...]:
     """A rule that judges no metric is a warning (typo in the glob, metric renamed), never an error."""
     warnings = []

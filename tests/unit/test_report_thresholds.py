@@ -9,7 +9,6 @@ from cml_action.report.diff import diff_metrics
 from cml_action.report.thresholds import (
     Rule,
     Trip,
-    evaluate,
     evaluate_gates,
     parse_thresholds,
     render_verdict,
@@ -108,18 +107,20 @@ def test_missing_and_nan_current_values_trip_min_and_max() -> None:
 
 def test_rule_that_matches_nothing_is_a_warning_not_an_error() -> None:
     rules = parse_thresholds("typo.* min 1\nname max 1\nroc_auc.test min 0.1")
-    result = evaluate(rules, diff_metrics(BASE, CUR))
-    assert result == (
+    result = evaluate_gates(rules, diff_metrics(BASE, CUR))
+    assert result.trips == ()
+    assert result.warnings == (
         "thresholds line 1: rule 'typo.* min 1' matches no numeric metric",
         "thresholds line 2: rule 'name max 1' matches no numeric metric",
     )
 
 
-def test_evaluate_returns_trips_then_warnings() -> None:
+def test_gates_give_trips_and_warnings() -> None:
     rules = parse_thresholds("n max 1\ntypo min 1")
-    result = evaluate(rules, diff_metrics(BASE, CUR))
-    assert isinstance(result[0], Trip) and result[1] == "thresholds line 2: rule 'typo min 1' matches no numeric metric"
-    assert tripped_keys((result[0],)) == frozenset({("eval/m.json", "n")})
+    result = evaluate_gates(rules, diff_metrics(BASE, CUR))
+    assert isinstance(result.trips[0], Trip)
+    assert result.warnings == ("thresholds line 2: rule 'typo min 1' matches no numeric metric",)
+    assert tripped_keys(result.trips) == frozenset({("eval/m.json", "n")})
 
 
 def test_verdict_lists_tripped_gates() -> None:
