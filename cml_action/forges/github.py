@@ -119,14 +119,14 @@ class GitHubForge:
     # -- images ---------------------------------------------------------------------------------------------------
 
     def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
-        publisher = AssetPublisher(
-            self._github(),
-            repo=self._ctx.repo,
-            server_url=self._ctx.server_url,
-            branch=self._options.assets_branch,
-            caller=self._caller,
-        )
         try:
+            publisher = AssetPublisher(
+                self._github(),
+                repo=self._ctx.repo,
+                server_url=self._ctx.server_url,
+                branch=self._options.assets_branch,
+                caller=self._caller,
+            )
             return publisher.publish(images)
         except RestError as exc:
             raise PublishError(describe(exc, "images", self._ctx.repo)) from None

@@ -21,10 +21,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
+
+from cml_action import __version__
 
 API_VERSION = "2022-11-28"
-USER_AGENT = "cml-action (+https://github.com/iterative/cml)"
+USER_AGENT = f"cml-action/{__version__}"
 PER_PAGE = 100  # the REST maximum page size
 MAX_REDIRECTS = 5
 # What requests' `requote_uri` leaves alone: a path that is already valid passes unchanged.
@@ -148,10 +150,14 @@ def proxy_for(origin: Origin) -> str:
 def _tls_context() -> Any:
     import ssl
 
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or ""
-    if bundle and os.path.isdir(bundle):
-        return ssl.create_default_context(capath=bundle)
-    return ssl.create_default_context(cafile=bundle or None)
+    variable = next((name for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE") if os.environ.get(name)), "")
+    bundle = os.environ.get(variable, "") if variable else ""
+    try:
+        if bundle and os.path.isdir(bundle):
+            return ssl.create_default_context(capath=bundle)
+        return ssl.create_default_context(cafile=bundle or None)
+    except OSError as exc:  # ssl.SSLError too: a missing or unreadable bundle
+        raise RestError(f"the CA bundle {variable}={bundle} cannot be loaded: {exc.strerror or exc}") from None
 
 
 class _Route:
@@ -161,15 +167,18 @@ class _Route:
     def __init__(self, origin: Origin, proxy_url: str, timeout: float) -> None:
         self.origin = origin
         self.timeout = timeout
-        self.proxy = _origin_of(proxy_url) if proxy_url else None
+        self.proxy: Origin | None = None
         self.proxy_headers: dict[str, str] = {}
+        self._tls: Any = None  # one context per client: loading the CA store costs milliseconds
         if proxy_url:
             parts = urlsplit(proxy_url if "://" in proxy_url else f"http://{proxy_url}")
-            if parts.scheme.lower() != "http":
-                raise RestError(f"only http:// proxies are supported (got {parts.scheme}:// for {origin.scheme})")
+            if parts.scheme.lower() != "http":  # never the URL itself: it may hold the proxy's password
+                raise RestError(
+                    f"the proxy {parts.scheme}://{parts.hostname or ''} is not supported: only http:// proxy URLs "
+                    "are (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)"
+                )
+            self.proxy = _origin_of(proxy_url)
             if parts.username is not None:
-                from urllib.parse import unquote
-
                 pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
                 self.proxy_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
 
@@ -177,8 +186,10 @@ class _Route:
         origin, proxy = self.origin, self.proxy
         if origin.scheme == "https":
             target = proxy or origin
+            if self._tls is None:
+                self._tls = _tls_context()
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                target.host, target.port, timeout=self.timeout, context=_tls_context()
+                target.host, target.port, timeout=self.timeout, context=self._tls
             )
             if proxy is not None:
                 conn.set_tunnel(origin.host, origin.port, headers=self.proxy_headers)

@@ -30,6 +30,7 @@ from cml_action.forges.github_rest import (
     ConnectTimeout,
     GitHubRest,
     ResponseTimeout,
+    RestError,
     bypasses_proxy,
 )
 
@@ -387,3 +388,30 @@ def test_https_through_a_tunnel_with_a_custom_ca(
         monkeypatch.delenv(variable)
         with pytest.raises(ConnectionLost):  # without the CA the certificate is not trusted
             GitHubRest(api, TOKEN, timeout=5).request("GET", "/user")
+
+
+def test_an_unsupported_proxy_is_one_publish_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cml_action.errors import PublishError
+    from tests.e2e.github_support import comment, context, forge
+    from tests.fakes.github import FakeGitHub
+
+    monkeypatch.setenv("ALL_PROXY", "socks5://user:pa55word@proxy.invalid:1080")
+    with FakeGitHub() as gh:
+        instance = forge(gh, context(gh, pr_number=1))[0]
+        with pytest.raises(PublishError) as caught:
+            instance.post_comment(comment("x"))
+        assert gh.requests == []
+    assert str(caught.value) == (
+        f"publishing the comment to {gh.repo} failed: RestError: the proxy socks5://proxy.invalid is not supported: "
+        "only http:// proxy URLs are (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)"
+    )
+
+
+def test_a_missing_ca_bundle_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(RestError) as caught:
+        GitHubRest("https://ghe.invalid/api/v3", TOKEN, timeout=1).request("GET", "/user")
+    assert (
+        str(caught.value)
+        == f"the CA bundle SSL_CERT_FILE={tmp_path / 'missing.pem'} cannot be loaded: No such file or directory"
+    )
