@@ -8,6 +8,7 @@ to a TLS server whose certificate only `SSL_CERT_FILE` / `REQUESTS_CA_BUNDLE` ma
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import shutil
 import socket
@@ -63,6 +64,7 @@ class Scripted(ThreadingHTTPServer):
     def __init__(self) -> None:
         self.answers: list[Answer] = []
         self.seen: list[Seen] = []
+        self.connections = itertools.count(1)  # numbers each accepted TCP connection (object ids get reused)
         super().__init__(("127.0.0.1", 0), _Handler)
 
     @property
@@ -73,12 +75,17 @@ class Scripted(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        assert isinstance(self.server, Scripted)
+        self.number = next(self.server.connections)
+
     def _answer(self) -> None:
         server = self.server
         assert isinstance(server, Scripted)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
-        server.seen.append(Seen(self.requestline, headers, body, id(self.connection)))
+        server.seen.append(Seen(self.requestline, headers, body, self.number))
         answer = server.answers.pop(0) if server.answers else Answer(body={})
         time.sleep(answer.stall)
         if answer.drop:
