@@ -27,7 +27,7 @@ from tests.e2e.github_support import BOT, calls  # noqa: E402
 from tests.fakes.github import FakeGitHub  # noqa: E402
 from tests.gitutil import commit_files, init_repo  # noqa: E402
 
-FORBIDDEN = ("gitlab", "dvc", "vl_convert")
+FORBIDDEN = ("gitlab", "dvc", "vl_convert", "github", "requests", "urllib3")  # github: PyGithub
 
 
 def make_workspace(folder: Path) -> tuple[Path, str, str]:

@@ -1,6 +1,6 @@
-"""The GitHub forge (PyGithub): sticky PR/issue/commit comments, check runs, images on the assets branch.
+"""The GitHub forge (REST via `github_rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
 
-Requests are kept to what the report needs: the repository object is lazy (no `GET /repos/{o}/{r}`), the sticky
+Requests are kept to what the report needs: no `GET /repos/{o}/{r}` (paths are built from the name), the sticky
 search reads ceil(comments / 100) pages, and each report is one write. Retries, pacing and error lines live in
 `github_http`, token facts in `github_tokens`, the image commit in `github_assets`.
 
@@ -15,7 +15,6 @@ run) is first looked for by marker, author and identical body. An unchanged repo
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from cml_action.errors import CmlError, PublishError
 from cml_action.forges.base import CheckRequest, CommentRequest, ForgeOptions, Limits, PreparedImage, Published
 from cml_action.forges.github_assets import AssetPublisher
 from cml_action.forges.github_http import Caller, describe
+from cml_action.forges.github_rest import ApiError, GitHubRest, RestError
 from cml_action.forges.github_tokens import (
     fork_read_only_error,
     missing_token_error,
@@ -37,7 +37,6 @@ from cml_action.forges.github_tokens import (
 # check-run output.summary "Maximum length: 65535 characters".
 COMMENT_LIMIT = 65536
 CHECK_SUMMARY_LIMIT = 65535
-PER_PAGE = 100  # the REST maximum page size
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,15 @@ class _Place:
     number: int | None = None
     sha: str = ""
     label: str = ""
+
+    @property
+    def comments(self) -> str:
+        """The comment list, relative to /repos/{owner}/{repo}."""
+        return f"/issues/{self.number}/comments" if self.kind == "issue" else f"/commits/{self.sha}/comments"
+
+    def comment(self, comment: Mapping[str, Any]) -> str:
+        """One comment, for edit and delete (issue and commit comments live under different paths)."""
+        return f"/issues/comments/{comment['id']}" if self.kind == "issue" else f"/comments/{comment['id']}"
 
 
 def _same_body(left: str | None, right: str) -> bool:
@@ -68,8 +76,8 @@ class GitHubForge:
             write_interval=options.write_interval,
             sleep=sleep,
         )
-        self._client: Any = None
-        self._repo_obj: Any = None
+        self._client: GitHubRest | None = None
+        self._api = f"/repos/{ctx.repo}"
         self._login: str | None = None
         self.can_publish = not ctx.is_fork
         self.skip_reason = str(fork_read_only_error()) if ctx.is_fork else ""
@@ -81,33 +89,19 @@ class GitHubForge:
         """Requests attempted through the retry layer (benchmarks and tests read it)."""
         return self._caller.attempts
 
-    def _github(self) -> Any:
+    def _github(self) -> GitHubRest:
         if self._client is None:
-            from github import Auth, Github
-
-            self._client = Github(
-                base_url=self._ctx.api_url,
-                auth=Auth.Token(self._ctx.token),
-                per_page=PER_PAGE,
-                retry=None,  # our own policy (github_http): PyGithub must not retry writes blindly
-                timeout=max(1, math.ceil(self._options.timeout)),  # PyGithub insists on whole seconds
-                seconds_between_requests=None,
-                seconds_between_writes=None,  # paced by github_http.Caller
-                lazy=True,
-            )
+            # No retries inside the client: github_http.Caller owns the policy (writes are never re-sent blindly).
+            self._client = GitHubRest(self._ctx.api_url, self._ctx.token, timeout=self._options.timeout)
         return self._client
 
-    def _repo(self) -> Any:
-        if self._repo_obj is None:
-            self._repo_obj = self._github().get_repo(self._ctx.repo)
-        return self._repo_obj
+    def _call(self, verb: str, path: str, body: Any = None) -> Any:
+        return self._github().request(verb, self._api + path, body=body)
 
     def _guard(self, what: str, action: Callable[[], Published]) -> Published:
-        from github.GithubException import GithubException
-
         try:
             return action()
-        except GithubException as exc:
+        except RestError as exc:
             raise PublishError(describe(exc, what, self._ctx.repo)) from None
 
     # -- preflight ------------------------------------------------------------------------------------------------
@@ -125,18 +119,16 @@ class GitHubForge:
     # -- images ---------------------------------------------------------------------------------------------------
 
     def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
-        from github.GithubException import GithubException
-
-        publisher = AssetPublisher(
-            self._github().requester,
-            repo=self._ctx.repo,
-            server_url=self._ctx.server_url,
-            branch=self._options.assets_branch,
-            caller=self._caller,
-        )
         try:
+            publisher = AssetPublisher(
+                self._github(),
+                repo=self._ctx.repo,
+                server_url=self._ctx.server_url,
+                branch=self._options.assets_branch,
+                caller=self._caller,
+            )
             return publisher.publish(images)
-        except GithubException as exc:
+        except RestError as exc:
             raise PublishError(describe(exc, "images", self._ctx.repo)) from None
 
     # -- comments -------------------------------------------------------------------------------------------------
@@ -151,10 +143,10 @@ class GitHubForge:
         ours = self._find_ours(place, request.marker)
         if request.mode == "recreate":
             for comment in ours:
-                self._delete(comment)
+                self._delete(place, comment)
             return self._create(place, request)
         if ours:
-            updated = self._update(ours[-1], request.body)
+            updated = self._update(place, ours[-1], request.body)
             if updated is not None:
                 return self._published(updated, place)
         return self._create(place, request)
@@ -182,82 +174,76 @@ class GitHubForge:
         """The open PR whose head is `sha` (GET /repos/{o}/{r}/commits/{sha}/pulls), else None."""
 
         def lookup() -> int | None:
-            for pull in self._repo().get_commit(sha).get_pulls():
-                if pull.state == "open" and pull.head.sha == sha:
-                    return int(pull.number)
+            for pull in self._github().pages(f"{self._api}/commits/{sha}/pulls"):
+                if pull.get("state") == "open" and (pull.get("head") or {}).get("sha") == sha:
+                    return int(pull["number"])
             return None
 
         return self._caller.read("comment", self._ctx.repo, lookup)
 
-    def _thread(self, place: _Place) -> Any:
-        repo = self._repo()
-        return repo.get_issue(place.number) if place.kind == "issue" else repo.get_commit(place.sha)
-
-    def _is_ours(self, comment: Any) -> bool:
-        user = comment.user
+    def _is_ours(self, comment: Mapping[str, Any]) -> bool:
+        user = comment.get("user")
         login = self._own_login()
         if login is not None:
-            return bool(user is not None and user.login == login)
-        return bool(user is not None and user.type == "Bot")
+            return bool(user is not None and user.get("login") == login)
+        return bool(user is not None and user.get("type") == "Bot")
 
     def _own_login(self) -> str | None:
         """The token's login when knowable without guessing; None means 'any bot' (installation tokens)."""
         if self._login is None and not self._facts.is_app_installation:
-            from github.GithubException import GithubException
-
             try:
-                self._login = self._caller.read("comment", self._ctx.repo, lambda: self._github().get_user().login)
-            except GithubException:
+                user = self._caller.read("comment", self._ctx.repo, lambda: self._github().request("GET", "/user"))
+                self._login = str(user["login"])
+            except ApiError:
                 self._login = None  # an installation token of unknown format: GET /user is 403 for it
                 self._facts = token_facts("ghs_")
         return self._login
 
-    def _find_ours(self, place: _Place, marker: str) -> list[Any]:
+    def _find_ours(self, place: _Place, marker: str) -> list[dict[str, Any]]:
         """Every comment with the marker by us, oldest first, over all pages."""
 
-        def search() -> list[Any]:
-            found = [c for c in self._thread(place).get_comments() if marker in (c.body or "")]
+        def search() -> list[dict[str, Any]]:
+            found = [c for c in self._github().pages(self._api + place.comments) if marker in (c.get("body") or "")]
             return [c for c in found if self._is_ours(c)]
 
         return self._caller.read("comment", self._ctx.repo, search)
 
     def _create(self, place: _Place, request: CommentRequest) -> Published:
-        def refind() -> Any | None:
-            same = [c for c in self._find_ours(place, request.marker) if _same_body(c.body, request.body)]
+        def refind() -> dict[str, Any] | None:
+            same = [c for c in self._find_ours(place, request.marker) if _same_body(c.get("body"), request.body)]
             return same[-1] if same else None
 
-        created = self._caller.write(
-            "comment", self._ctx.repo, lambda: self._thread(place).create_comment(request.body), refind=refind
+        created: dict[str, Any] = self._caller.write(
+            "comment", self._ctx.repo, lambda: self._call("POST", place.comments, {"body": request.body}), refind=refind
         )
-        if created.user is not None and created.user.type == "Bot":
-            self._login = created.user.login  # now exact: later searches in this process match this login only
+        user = created.get("user")
+        if user is not None and user.get("type") == "Bot":
+            self._login = str(user["login"])  # now exact: later searches in this process match this login only
         return self._published(created, place)
 
-    def _update(self, comment: Any, body: str) -> Any | None:
+    def _update(self, place: _Place, comment: dict[str, Any], body: str) -> dict[str, Any] | None:
         """The edited comment, or None when it vanished (deleted since the search): the caller creates anew."""
-        from github.GithubException import GithubException
-
-        if _same_body(comment.body, body):
+        if _same_body(comment.get("body"), body):
             return comment
         try:
-            self._caller.write("comment", self._ctx.repo, lambda: comment.edit(body))
-        except GithubException as exc:
+            edited: dict[str, Any] = self._caller.write(
+                "comment", self._ctx.repo, lambda: self._call("PATCH", place.comment(comment), {"body": body})
+            )
+        except ApiError as exc:
             if exc.status == 404:
                 return None
             raise
-        return comment
+        return edited
 
-    def _delete(self, comment: Any) -> None:
-        from github.GithubException import GithubException
-
+    def _delete(self, place: _Place, comment: Mapping[str, Any]) -> None:
         try:
-            self._caller.write("comment", self._ctx.repo, comment.delete)
-        except GithubException as exc:
+            self._caller.write("comment", self._ctx.repo, lambda: self._call("DELETE", place.comment(comment)))
+        except ApiError as exc:
             if exc.status != 404:  # already gone (a lost response, or someone else) is what we wanted
                 raise
 
-    def _published(self, comment: Any, place: _Place) -> Published:
-        return Published(url=str(comment.html_url), id=str(comment.id), where=place.label)
+    def _published(self, comment: Mapping[str, Any], place: _Place) -> Published:
+        return Published(url=str(comment["html_url"]), id=str(comment["id"]), where=place.label)
 
     # -- checks ---------------------------------------------------------------------------------------------------
 
@@ -270,28 +256,28 @@ class GitHubForge:
         output: dict[str, Any] = {"title": request.title, "summary": request.summary}
         if request.images:
             output["images"] = [{"alt": alt, "image_url": url} for alt, url in request.images]
-        extra: dict[str, Any] = {"external_id": request.external_id} if request.external_id else {}
+        body: dict[str, Any] = {"name": request.title, "head_sha": request.head_sha}
         if self._ctx.run_url:
-            extra["details_url"] = self._ctx.run_url
+            body["details_url"] = self._ctx.run_url
+        if request.external_id:
+            body["external_id"] = request.external_id
+        body |= {"status": "completed", "conclusion": request.conclusion, "output": output}
 
-        def create() -> Any:
-            return self._repo().create_check_run(
-                name=request.title,
-                head_sha=request.head_sha,
-                status="completed",
-                conclusion=request.conclusion,
-                output=output,
-                **extra,
+        def refind() -> dict[str, Any] | None:
+            runs = self._github().pages(
+                f"{self._api}/commits/{request.head_sha}/check-runs",
+                query={"check_name": request.title},
+                key="check_runs",
             )
-
-        def refind() -> Any | None:
-            runs = self._repo().get_commit(request.head_sha).get_check_runs(check_name=request.title)
             same = [
                 run
                 for run in runs
-                if (run.external_id or "") == request.external_id and _same_body(run.output.summary, request.summary)
+                if (run.get("external_id") or "") == request.external_id
+                and _same_body((run.get("output") or {}).get("summary"), request.summary)
             ]
             return same[-1] if same else None
 
-        run = self._caller.write("check", self._ctx.repo, create, refind=refind)
-        return Published(url=str(run.html_url), id=str(run.id), where=f"check '{request.title}'")
+        run: dict[str, Any] = self._caller.write(
+            "check", self._ctx.repo, lambda: self._call("POST", "/check-runs", body), refind=refind
+        )
+        return Published(url=str(run["html_url"]), id=str(run["id"]), where=f"check '{request.title}'")

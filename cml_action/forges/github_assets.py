@@ -20,6 +20,7 @@ from typing import Any
 
 from cml_action.forges.base import PreparedImage
 from cml_action.forges.github_http import Caller
+from cml_action.forges.github_rest import ApiError, GitHubRest
 
 ASSET_ROOT = "cml"
 BLOB_MODE = "100644"
@@ -41,8 +42,8 @@ class RefMoved(Exception):
 
 
 class AssetPublisher:
-    def __init__(self, requester: Any, *, repo: str, server_url: str, branch: str, caller: Caller) -> None:
-        self._requester = requester
+    def __init__(self, client: GitHubRest, *, repo: str, server_url: str, branch: str, caller: Caller) -> None:
+        self._client = client
         self._repo = repo
         self._api = f"/repos/{repo}"
         self._server_url = server_url
@@ -51,16 +52,13 @@ class AssetPublisher:
         self._blobs: dict[str, str] = {}  # asset path -> blob sha created by this publisher
 
     def _request(self, verb: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None) -> Any:
-        _headers, data = self._requester.requestJsonAndCheck(verb, self._api + path, parameters=query, input=body)
-        return data
+        return self._client.request(verb, self._api + path, query=query, body=body)
 
     def _read_tip(self) -> BranchTip | None:
-        from github.GithubException import GithubException
-
         def read() -> BranchTip | None:
             try:
                 ref = self._request("GET", f"/git/ref/heads/{self._branch}")
-            except GithubException as exc:
+            except ApiError as exc:
                 if exc.status == 404:
                     return None
                 raise
@@ -103,8 +101,6 @@ class AssetPublisher:
         return str(commit["sha"])
 
     def _move_ref(self, tip: BranchTip | None, commit: str) -> None:
-        from github.GithubException import GithubException
-
         def landed() -> bool | None:
             now = self._read_tip()
             return True if now is not None and now.commit == commit else None
@@ -115,7 +111,7 @@ class AssetPublisher:
                     self._request("POST", "/git/refs", body={"ref": f"refs/heads/{self._branch}", "sha": commit})
                 else:
                     self._request("PATCH", f"/git/refs/heads/{self._branch}", body={"sha": commit, "force": False})
-            except GithubException as exc:
+            except ApiError as exc:
                 if exc.status == 422:
                     raise RefMoved() from None
                 raise

@@ -1,4 +1,4 @@
-"""Retries, backoff and write pacing around PyGithub calls, and the one-line errors a user sees.
+"""Retries, backoff and write pacing around GitHub REST calls (`github_rest`), and the one-line errors a user sees.
 
 GitHub's REST docs ("Best practices for using the REST API", "Rate limits") ask integrators to: wait `retry-after`
 seconds after a 429 or a secondary-rate-limit 403; wait until `x-ratelimit-reset` when `x-ratelimit-remaining` is 0;
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cml_action.errors import PublishError
+from cml_action.forges.github_rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
 
 T = TypeVar("T")
 
@@ -56,19 +57,15 @@ def _seconds(text: str | None) -> float | None:
 
 def classify(exc: BaseException, now: Callable[[], float] = time.time) -> Failure | None:
     """The retry verdict for an exception, or None when it is not a transient failure."""
-    import requests
-    from github.GithubException import GithubException
-
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
+    if isinstance(exc, ConnectTimeout):
         return Failure(True, None, False, "connection timed out")
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, ResponseTimeout):
         return Failure(True, None, True, "no response in time")
-    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, ConnectionLost):
         return Failure(True, None, True, "connection lost")
-    if not isinstance(exc, GithubException):
+    if not isinstance(exc, ApiError):
         return None
-    status, headers = exc.status, exc.headers
-    message = (exc.data or {}).get("message", "") if isinstance(exc.data, dict) else ""
+    status, headers, message = exc.status, exc.headers, exc.message
     retry_after = _seconds(_header(headers, "retry-after"))
     if status == 429:
         return Failure(True, retry_after, False, "rate limited (429)")
@@ -85,13 +82,11 @@ def classify(exc: BaseException, now: Callable[[], float] = time.time) -> Failur
 
 def describe(exc: BaseException, what: str, repo: str) -> str:
     """One line for a failure that is not transient (never includes the token: it only travels in a header)."""
-    from github.GithubException import GithubException
-
-    if not isinstance(exc, GithubException):
+    if not isinstance(exc, ApiError):
         return f"publishing the {what} to {repo} failed: {type(exc).__name__}: {exc}".splitlines()[0]
     data = exc.data if isinstance(exc.data, dict) else {}
-    # A proxy in front of GitHub may answer text/HTML: PyGithub then gives {"data": text} and no message.
-    lines = str(data.get("message") or exc.message or "").strip().splitlines()
+    # A proxy in front of GitHub may answer text/HTML: the body is then {"data": text}, without a message.
+    lines = exc.message.strip().splitlines()
     message = lines[0].strip() if lines else ""
     errors = data.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("message"):

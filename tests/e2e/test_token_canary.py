@@ -249,11 +249,12 @@ SCENARIOS: dict[str, Callable[[Path], Outcome]] = {
     "github-500-forever": github_500_forever,
     "github-echo-401": github_echo("401", 1, "GitHub answered 401"),
     "github-echo-422-on-write": github_echo("422-on-write", 1, "GitHub answered 422"),
-    # PyGithub itself raises AttributeError on a 403 whose body is a JSON list: our catch-all line, exit 2.
-    "github-echo-403-list": github_echo("403-list", 2, "internal error: AttributeError"),
+    # A 403 whose body is a JSON list (no message): the usual publish error line, exit 1.
+    "github-echo-403-list": github_echo("403-list", 1, "GitHub answered 403"),
     "github-echo-418-text": github_echo("418-text", 1, "GitHub answered 418"),
     "github-echo-bad-json": github_echo("bad-json", 2, "internal error: JSONDecodeError"),
-    "github-echo-bad-redirect": github_echo("bad-redirect", 2, "internal error"),
+    # A 302 is not followed (only a same-host 301 is, for renamed repositories): a publish error, exit 1.
+    "github-echo-bad-redirect": github_echo("bad-redirect", 1, "GitHub answered 302"),
     "gitlab-success": gitlab_success,
     "gitlab-500-forever": gitlab_500_forever,
     "gitlab-echo-401": gitlab_echo,
@@ -307,7 +308,7 @@ def test_the_scenarios_reached_the_servers(outcomes: dict[str, Outcome]) -> None
 
 
 def test_an_error_answer_with_a_plain_text_body_is_one_clear_line(outcomes: dict[str, Outcome]) -> None:
-    """A proxy in front of GitHub Enterprise answers 4xx with text or HTML; PyGithub then gives `data={"data": …}`
+    """A proxy in front of GitHub Enterprise answers 4xx with text or HTML: the error then has `data={"data": …}`
     and no message. The user must get the usual publish error (exit 1), not "internal error: IndexError"."""
     run = outcomes["github-echo-418-text"].run
     (error,) = [line for line in run.log.splitlines() if line.startswith("::error")]

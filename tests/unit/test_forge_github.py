@@ -425,23 +425,21 @@ def test_the_token_never_leaves_the_authorization_header(fake_github: FakeGitHub
 
 
 def test_primary_rate_limit_waits_until_the_reset() -> None:
-    from github.GithubException import GithubException
-
     from cml_action.forges.github_http import classify
+    from cml_action.forges.github_rest import ApiError
 
     headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000"}
-    exhausted = GithubException(403, {"message": "API rate limit exceeded for installation ID 1."}, headers)
+    exhausted = ApiError(403, {"message": "API rate limit exceeded for installation ID 1."}, headers)
     failure = classify(exhausted, now=lambda: 970.0)
     assert failure is not None and (failure.retryable, failure.wait, failure.maybe_applied) == (True, 30.0, False)
-    forbidden = GithubException(403, {"message": "Resource not accessible by integration"}, {})
+    forbidden = ApiError(403, {"message": "Resource not accessible by integration"}, {})
     assert classify(forbidden) is None  # a permission problem is not retried
 
 
 @pytest.mark.parametrize("data", [{"data": "<html>I'm a teapot</html>"}, "plain text", None, {"message": ""}])
 def test_an_error_without_a_json_message_is_still_one_line(data: object) -> None:
-    from github.GithubException import GithubException
-
     from cml_action.forges.github_http import describe
+    from cml_action.forges.github_rest import ApiError
 
-    text = describe(GithubException(418, data, {}), "comment", "o/r")
+    text = describe(ApiError(418, data, {}), "comment", "o/r")
     assert text == "publishing the comment to o/r failed: GitHub answered 418"
