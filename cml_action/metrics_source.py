@@ -48,8 +48,6 @@ def _read_baseline(ws: Path, baseline_sha: str, rel: str) -> tuple[FlatMetrics |
 
 
 def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None) -> MetricsSides:
-    from cml_action.report.readers import read_metrics
-
     patterns, from_dvc_yaml = metric_patterns(ws, requested)
     sides = MetricsSides()
     warnings: list[str] = []
@@ -64,6 +62,9 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
         rel = workspace.relative_to_repo(ws, path)
         if rel in dvc_outputs:
             continue
+        # The readers pull in PyYAML and TOML parsing: imported only when there is a metrics file (start-up time).
+        from cml_action.report.readers import read_metrics
+
         current = read_metrics(rel, workspace.read_text(path, "metrics", ws))
         if not any(name for name in current):
             # DVC accepts such files silently (a bare scalar becomes a metric named ""); say so instead.
