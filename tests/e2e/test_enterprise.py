@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import logcheck
-from tests.e2e.test_hostile_content import github_env, make_repo, pr_target_payload, run_entrypoint
+from tests.e2e.hostile_support import github_env, make_repo, pr_target_payload, run_entrypoint
 from tests.fakes.github import FakeGitHub
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e import logcheck
-from tests.e2e.test_hostile_content import (
+from tests.e2e.hostile_support import (
     Run,
     github_env,
     make_repo,
