@@ -62,17 +62,24 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
         print(f"Comparing {ctx.head_sha[:7]} (working tree) with baseline: {baseline.described}")
     forge = make_forge(ctx, options)
     can_publish = _preflight(forge, settings, ctx)
-    scratch = Path(tempfile.mkdtemp(prefix="cml-images-"))
-    with workflow.group("Build report"):
-        media = MediaSet()
-        parts = build_parts(settings, ctx, baseline, rules, media, scratch)
-        media.inputs = prepare_inputs(ctx.workspace, settings.images, settings.max_image_width, scratch)
-        for index, (doc_path, text) in enumerate(parts.texts):
-            prepare_referenced(ctx.workspace, index, doc_path, text, media,
-                               max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip
-        for message in [*parts.warnings, *media.warnings]:
-            workflow.warning(message)
-    return _publish(settings, ctx, forge, options, parts, media, baseline, target, can_publish)
+    # Prepared images live here until published (or copied beside report.md); removed when the run ends.
+    with tempfile.TemporaryDirectory(prefix="cml-images-") as tmp:
+        scratch = Path(tmp)
+        with workflow.group("Build report"):  # groups cannot nest on GitHub: publishing gets its own
+            media = MediaSet()
+            parts = build_parts(settings, ctx, baseline, rules, media, scratch)
+            media.inputs = prepare_inputs(ctx.workspace, settings.images, settings.max_image_width, scratch)
+            for index, (doc_path, text) in enumerate(parts.texts):
+                prepare_referenced(ctx.workspace, index, doc_path, text, media,
+                                   max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip
+            for message in [*parts.warnings, *media.warnings]:
+                workflow.warning(message)
+        return _publish(settings, ctx, forge, options, parts, media, baseline, target, can_publish)
+
+
+def _wants_note(settings: Settings, ctx: RunContext) -> bool:
+    # GitLab has no check runs: a "check" there is a commit status, which cannot hold the report, plus the note.
+    return settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
 
 
 def _preflight(forge: Forge, settings: Settings, ctx: RunContext) -> bool:
@@ -83,7 +90,7 @@ def _preflight(forge: Forge, settings: Settings, ctx: RunContext) -> bool:
         return False
     try:
         forge.preflight(
-            wants_comment=settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab"),
+            wants_comment=_wants_note(settings, ctx),
             wants_check=settings.wants_check,
             wants_images=settings.publish_images,
         )
@@ -95,28 +102,29 @@ def _preflight(forge: Forge, settings: Settings, ctx: RunContext) -> bool:
 
 def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOptions, parts: Parts,
              media: MediaSet, baseline: Baseline, target: Target, can_publish: bool) -> Outcome:  # fmt: skip
-    from cml_action.report.assemble import marker_for
+    from cml_action.report.assemble import assemble, marker_for
 
     key = ctx.key(settings.key)
     urls: dict[str, str] = {}
     if can_publish and settings.publish_images and media.all():
         with workflow.group(f"Publish {len(media.all())} image(s)"):
             urls = dict(forge.publish_images(media.all()))
-    from cml_action.report.assemble import assemble
-
     report = compose(parts, media, urls, key=key, ctx=ctx, baseline=baseline, local_dir=options.output_dir)
     full = assemble(report)
     report_file = _write_report_file(options.output_dir, full)
     if settings.summary:
         workflow.write_summary(full)
     hint = _full_report_hint(ctx, report_file)
+    regressions = len(parts.trips)
+    # Set before posting: when publishing fails for good, the step still points at the full report.
+    workflow.set_output("report-file", str(report_file))
+    workflow.set_output("regressions", str(regressions))
     comment = check = None
     if can_publish:
         images = tuple((image.alt, urls[image.sha256]) for image in media.all() if image.sha256 in urls)
         composed = Composed(report, marker_for(key), key, target, images, hint, bool(parts.trips))
         comment, check = _post(settings, ctx, forge, composed)
-    regressions = len(parts.trips)
-    _set_outputs(comment, check, report_file, regressions)
+    _set_publish_outputs(comment, check)
     failed = settings.fail_on_regression and regressions > 0
     if failed:
         workflow.error(f"{regressions} regression gate(s) tripped (fail-on-regression is true)")
@@ -145,8 +153,6 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
     comment = check = None
     limits = forge.limits
     hint = composed.full_report_hint
-    # GitLab has no check runs: a "check" there is a commit status, which cannot hold the report, plus the note.
-    wants_note = settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
     if settings.wants_check:
         summary = fit_report(composed.report, limits.check, unit=limits.check_unit, full_report_hint=hint)
         conclusion: Conclusion = "failure" if composed.tripped else "success"
@@ -154,7 +160,7 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
         with workflow.group("Publish check"):
             check = forge.post_check(request)
             print(f"Check: {check.url}")
-    if wants_note:
+    if _wants_note(settings, ctx):
         body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=hint)
         mode = settings.comment_mode
         with workflow.group("Publish comment"):
@@ -181,9 +187,7 @@ def _full_report_hint(ctx: RunContext, report_file: Path) -> str:
     return f"`{report_file}`"
 
 
-def _set_outputs(comment: Published | None, check: Published | None, report_file: Path, regressions: int) -> None:
+def _set_publish_outputs(comment: Published | None, check: Published | None) -> None:
     workflow.set_output("comment-url", comment.url if comment else "")
     workflow.set_output("comment-id", comment.id if comment else "")
     workflow.set_output("check-url", check.url if check else "")
-    workflow.set_output("report-file", str(report_file))
-    workflow.set_output("regressions", str(regressions))

@@ -278,6 +278,9 @@ def test_publishing_failure_keeps_the_report_and_fails_with_one_line(
     assert "Traceback" not in run.stderr
     assert "Hello **team**" in run.summary
     assert "Hello **team**" in (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
+    # The step still points at the full report (set before posting), and claims no comment.
+    assert run.outputs["report-file"] == str(ws.path / "cml-report" / "report.md")
+    assert "comment-url" not in run.outputs
     assert gh.issue_comments(gh.repo, number) == []
 
 
