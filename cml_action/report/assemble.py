@@ -68,7 +68,10 @@ def warnings_block(warnings: tuple[str, ...]) -> str:
 
 def footer(head_sha: str | None, baseline_sha: str | None, run_url: str | None, run_label: str = "Workflow run") -> str:
     pieces = []
-    if head_sha and baseline_sha:
+    if head_sha and baseline_sha and head_sha.strip() == baseline_sha.strip():
+        # Local runs (and reruns without a new commit) compare the working tree with its own commit.
+        pieces.append(f"Comparing the working tree with baseline {_short(baseline_sha)}")
+    elif head_sha and baseline_sha:
         pieces.append(f"Comparing {_short(head_sha)} with baseline {_short(baseline_sha)}")
     elif head_sha:
         pieces.append(f"Report for {_short(head_sha)}")

@@ -88,6 +88,12 @@ def test_footer_variants() -> None:
     assert "Report for `abc1234`" in assemble(ReportParts(head_sha="abc1234999"))
     only_run = assemble(ReportParts(run_url="https://ci.example/run 1"))
     assert only_run == "## CML Report\n\n[Workflow run](https://ci.example/run%201)\n"
+    pipeline = assemble(
+        ReportParts(head_sha="a" * 40, baseline_sha="b" * 40, run_url="https://gl/p/1", run_label="Pipeline")
+    )
+    assert pipeline.endswith("Comparing `aaaaaaa` with baseline `bbbbbbb` · [Pipeline](https://gl/p/1)\n")
+    local = assemble(ReportParts(head_sha="c" * 40, baseline_sha="c" * 40))
+    assert local.endswith("Comparing the working tree with baseline `ccccccc`\n")
 
 
 def test_unclosed_fence_in_a_report_file_cannot_swallow_the_table() -> None:
