@@ -106,9 +106,10 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
 
     key = ctx.key(settings.key)
     urls: dict[str, str] = {}
-    if can_publish and settings.publish_images and media.all():
-        with workflow.group(f"Publish {len(media.all())} image(s)"):
-            urls = dict(forge.publish_images(media.all()))
+    images = media.all()  # every image once, by content hash
+    if can_publish and settings.publish_images and images:
+        with workflow.group(f"Publish {len(images)} image(s)"):
+            urls = dict(forge.publish_images(images))
     report = compose(parts, media, urls, key=key, ctx=ctx, baseline=baseline, local_dir=options.output_dir)
     full = assemble(report)
     report_file = _write_report_file(options.output_dir, full)
@@ -121,8 +122,8 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     workflow.set_output("regressions", str(regressions))
     comment = check = None
     if can_publish:
-        images = tuple((image.alt, urls[image.sha256]) for image in media.all() if image.sha256 in urls)
-        composed = Composed(report, marker_for(key), key, target, images, hint, bool(parts.trips))
+        published = tuple((image.alt, urls[image.sha256]) for image in images if image.sha256 in urls)
+        composed = Composed(report, marker_for(key), key, target, published, hint, bool(parts.trips))
         comment, check = _post(settings, ctx, forge, composed)
     _set_publish_outputs(comment, check)
     failed = settings.fail_on_regression and regressions > 0

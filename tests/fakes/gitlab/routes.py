@@ -129,6 +129,17 @@ def strip_quick_actions(state: State, body: str) -> str:
     return "\n".join(kept)
 
 
+def edit_note(req: Req, project: Project, author: User, note: Note) -> tuple[int, Any]:
+    """PUT on a note (MR/issue note or discussion note): only its author may edit; GitLab's length check applies."""
+    if note.author.id != author.id:
+        raise forbidden()
+    body = req.body_text()
+    check_length(body, "Failed to save note ")
+    note.body = strip_quick_actions(req.state, body)
+    note.updated += 1
+    return 200, note_api(note, project, req)
+
+
 def check_length(body: str, prefix: str) -> None:
     if len(body) > NOTE_LIMIT:
         raise bad_request(f'{prefix}{{:note=>["is too long (maximum is {NOTE_LIMIT} characters)"]}}')
@@ -209,14 +220,7 @@ def get_note(req: Req) -> tuple[int, Any]:
 def update_note(req: Req) -> tuple[int, Any]:
     project, notes, _, _ = _noteable(req)
     author = req.writer(project)
-    note = _find_note(notes, req.params["note_id"])
-    if note.author.id != author.id:
-        raise forbidden()
-    body = req.body_text()
-    check_length(body, "Failed to save note ")
-    note.body = strip_quick_actions(req.state, body)
-    note.updated += 1
-    return 200, note_api(note, project, req)
+    return edit_note(req, project, author, _find_note(notes, req.params["note_id"]))
 
 
 @route("DELETE", "/projects/:id/:kind(merge_requests|issues)/:iid/notes/:note_id")

@@ -11,6 +11,7 @@ from .routes import (
     _commit,
     _find_note,
     check_length,
+    edit_note,
     forbidden,
     not_found,
     note_api,
@@ -67,14 +68,7 @@ def update_discussion_note(req: Req) -> tuple[int, Any]:
     project = req.project()
     sha = _commit(req, project)
     author = req.writer(project)
-    note = _find_note(_discussion(req, project, sha).notes, req.params["note_id"])
-    if note.author.id != author.id:
-        raise forbidden()
-    body = req.body_text()
-    check_length(body, "Failed to save note ")
-    note.body = strip_quick_actions(req.state, body)
-    note.updated += 1
-    return 200, note_api(note, project, req)
+    return edit_note(req, project, author, _find_note(_discussion(req, project, sha).notes, req.params["note_id"]))
 
 
 @route("DELETE", "/projects/:id/repository/commits/:sha/discussions/:did/notes/:note_id")
