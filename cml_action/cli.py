@@ -91,13 +91,16 @@ def _report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     from cml_action.inputs import add_cli_flags
 
     report = sub.add_parser("report", help="Build the report and publish it (what the action runs).")
+    _add_version(report)
     add_cli_flags(report)
 
 
 def _metrics_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     metrics = sub.add_parser("metrics", help="Metrics commands.")
+    _add_version(metrics)
     metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
     diff = metrics_sub.add_parser("diff", help="Print the metrics diff of the working tree against a baseline.")
+    _add_version(diff)
     diff.add_argument("baseline", nargs="?", default=None, help="Git ref to compare with (default HEAD).")
     output = diff.add_mutually_exclusive_group()
     output.add_argument("--md", action="store_true", help="Markdown table (default).")
@@ -107,11 +110,16 @@ def _metrics_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diff.add_argument("-a", "--all", action="store_true", help="Also show unchanged metrics.")
 
 
+def _add_version(parser: argparse.ArgumentParser) -> None:
+    # Every command answers --version, as CML's do.
+    parser.add_argument("--version", action="version", version=f"cml-action {__version__}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cml_action import cli_compat
 
     parser = argparse.ArgumentParser(prog="cml", description="CI reports for machine learning (cml-action).")
-    parser.add_argument("--version", action="version", version=f"cml-action {__version__}")
+    _add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     _report_parser(sub)
     _metrics_parser(sub)

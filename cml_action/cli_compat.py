@@ -41,6 +41,12 @@ GROUP_HELP = {
     "asset": "Publish an image to the forge and print its URL or markdown (CML-compatible).",
 }
 SINGLE_WORD = {"send-comment": "comment-create", "send-github-check": "check-create", "publish": "legacy-publish"}
+# argparse prints "==SUPPRESS==" for a hidden sub-command (python/cpython#67037), so CML's old names get a line too.
+SINGLE_WORD_HELP = {
+    "send-comment": "CML's older name for 'cml comment create'.",
+    "send-github-check": "CML's older name for 'cml check create'.",
+    "publish": "CML's older name for 'cml asset publish'.",
+}
 # yargs `.env(PREFIX)` in CML: every option may also come from PREFIX_<OPTION>, e.g. CML_COMMENT_WATERMARK_TITLE.
 ENV_PREFIX = {
     "comment-create": "CML_COMMENT",
@@ -62,7 +68,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     for name in (*GROUPS, *SINGLE_WORD):
         # A prefix character nobody types: the top-level parser then passes `--help`, `--publish=false`, … through
         # untouched, and the compat parsers below see exactly what the user wrote.
-        parser = sub.add_parser(name, add_help=False, prefix_chars="\x01", help=GROUP_HELP.get(name, argparse.SUPPRESS))
+        text = {**GROUP_HELP, **SINGLE_WORD_HELP}[name]
+        parser = sub.add_parser(name, add_help=False, prefix_chars="\x01", help=text)
         parser.add_argument("compat_argv", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
@@ -72,6 +79,11 @@ def dispatch(args: argparse.Namespace) -> int:
     if command in SINGLE_WORD:
         return run(SINGLE_WORD[command], f"cml {command}", argv)
     verbs = GROUPS[command]
+    if argv[:1] == ["--version"]:
+        from cml_action import __version__
+
+        print(f"cml-action {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         choices = " | ".join(verbs)
         print(f"usage: cml {command} {{{choices}}} FILE [options]\n\n{GROUP_HELP[command]}")

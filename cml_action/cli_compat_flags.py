@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cml_action import workflow
 from cml_action.errors import CmlError
@@ -25,6 +25,13 @@ _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 class CompatParser(argparse.ArgumentParser):
     """An argparse parser whose errors are one line and exit 1 (via guarded()), like every other user error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from cml_action import __version__
+
+        super().__init__(*args, **kwargs)
+        # CML's commands all answer --version; scripts check it before relying on a feature.
+        self.add_argument("--version", action="version", version=f"cml-action {__version__}")
 
     def error(self, message: str) -> NoReturn:
         raise CmlError(f"{self.prog}: {message} (see '{self.prog} --help')")

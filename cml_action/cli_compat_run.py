@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from cml_action import workflow
 from cml_action.cli_compat_flags import IgnoredFlag, announce_ignored, notice, warning
 from cml_action.context import RunContext
 from cml_action.errors import CmlError
@@ -108,7 +107,8 @@ def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[s
     if token:
         from cml_action.redact import add_secret
 
-        workflow.mask(token, stream=sys.stderr)
+        # Never `::add-mask::<token>`: the runner already masks secrets, and that line is the token in clear text
+        # for anyone who redirects stderr into the report (`cml-publish x.png --md >> report.md 2>&1`).
         add_secret(token)
     ctx = detect(environ, requested_forge=settings.forge, head_sha=head_sha, token=token)
     out = Path(settings.output_dir)

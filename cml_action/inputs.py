@@ -247,8 +247,9 @@ def add_cli_flags(parser: object, names: Sequence[str] | None = None) -> None:
             continue
         extra = f" Choices: {', '.join(spec.choices)}." if spec.choices else ""
         default_note = f" Default: {spec.default!r}." if spec.default and spec.kind is not Kind.SECRET else ""
-        parser.add_argument(spec.flag, dest=spec.name, default=None, metavar=spec.kind.value.upper(),
-                            help=spec.help + extra + default_note)  # fmt: skip
+        # argparse formats help with %: a literal one (thresholds' "<number>[%]") must be doubled.
+        text = (spec.help + extra + default_note).replace("%", "%%")
+        parser.add_argument(spec.flag, dest=spec.name, default=None, metavar=spec.kind.value.upper(), help=text)
 
 
 def flags_from_namespace(namespace: object) -> dict[str, str]:

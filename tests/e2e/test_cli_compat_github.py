@@ -273,10 +273,11 @@ def test_asset_publish_refuses_what_is_not_an_image(run: Run, capsys: pytest.Cap
 # -- the legacy console scripts, as separate processes (what a CML workflow's `run:` line executes) --------------
 
 
-def script(run: Run, name: str, *argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+def script(run: Run, name: str, *argv: str, stdin: bytes = b"",
+           extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:  # fmt: skip
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
     return subprocess.run([str(BIN / name), *argv], input=stdin, capture_output=True, cwd=run.ws,
-                          env={**env, **run.env}, timeout=60, check=False)  # fmt: skip
+                          env={**env, **run.env, **(extra_env or {})}, timeout=60, check=False)  # fmt: skip
 
 
 def test_cml_send_comment_script(run: Run) -> None:
@@ -353,3 +354,32 @@ def test_the_action_and_the_cli_share_a_sticky_comment(
     assert cml(capsys, "comment", "update", "cli.md", "--watermark-title", "shared {workflow}")[0] == 0
     [by_cli] = run.gh.issue_comments(run.gh.repo, number)
     assert (by_cli["id"], by_cli["body"]) == (by_action["id"], "from the CLI\n\n<!-- cml-action:key=shared%20CML -->")
+
+
+def test_no_command_prints_the_token_even_into_a_report_that_is_posted(run: Run) -> None:
+    """`cml-publish x.png --md >> report.md 2>&1` and friends: everything the commands print ends up posted.
+
+    The runner masks secrets itself; `::add-mask::<token>` on any stream is the token in clear text in the comment.
+    """
+    token = run.gh.app_token
+    cml_env = {"REPO_TOKEN": token}  # how CML workflows pass the token
+    (run.ws / "plot.png").write_bytes(png())
+    (run.ws / "report.md").write_text("# Report\n", encoding="utf-8")
+    (run.ws / "dvc_diff.json").write_text('{"added": [{"path": "model.pkl"}]}', encoding="utf-8")
+    printed = []
+    for name, *argv in (
+        ("cml-publish", "plot.png", "--md"),
+        ("cml-send-comment", "report.md"),
+        ("cml-send-github-check", "report.md", "--head-sha", run.head),
+        ("cml", "comment", "update", "report.md"),
+        ("cml", "asset", "publish", "plot.png", "--md"),
+    ):
+        done = script(run, name, *argv, extra_env=cml_env)
+        assert done.returncode == 0, done.stderr.decode()
+        printed.append(done.stdout.decode() + done.stderr.decode())
+    (run.ws / "report.md").write_text("# Report\n\n" + "\n".join(printed), encoding="utf-8")
+    assert script(run, "cml-send-comment", "report.md", "--update", extra_env=cml_env).returncode == 0
+    bodies = [str(comment["body"]) for comment in pr_comments(run)]
+    bodies += [str(check["output"]["summary"]) for check in run.gh.check_runs(run.gh.repo)]
+    assert token and not [body for body in bodies if token in body]
+    assert not [text for text in printed if token in text or "add-mask" in text]

@@ -1,0 +1,54 @@
+"""Every command answers --help and --version (CML's commands do): exit 0, no argparse artefacts, no crash."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cml_action import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COMMANDS = [
+    ["cml"],
+    ["cml", "report"],
+    ["cml", "metrics"],
+    ["cml", "metrics", "diff"],
+    ["cml", "comment"],
+    ["cml", "comment", "create"],
+    ["cml", "comment", "update"],
+    ["cml", "check"],
+    ["cml", "check", "create"],
+    ["cml", "asset"],
+    ["cml", "asset", "publish"],
+    ["cml", "send-comment"],
+    ["cml", "send-github-check"],
+    ["cml", "publish"],
+    ["cml-send-comment"],
+    ["cml-send-github-check"],
+    ["cml-publish"],
+    ["cml-files"],
+]
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    program = [sys.executable, str(ROOT / "entrypoint.py")] if argv[0] == "entrypoint" else [str(BIN / argv[0])]
+    return subprocess.run([*program, *argv[1:]], capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, ["entrypoint"]], ids=" ".join)
+def test_help_is_printed_and_exits_zero(command: list[str]) -> None:
+    done = _run([*command, "--help"])
+    assert done.returncode == 0, done.stderr
+    assert "usage:" in done.stdout
+    assert "SUPPRESS" not in done.stdout and "Traceback" not in done.stderr
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, ["entrypoint"]], ids=" ".join)
+def test_version_is_printed_and_exits_zero(command: list[str]) -> None:
+    done = _run([*command, "--version"])
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, f"cml-action {__version__}", "")
