@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from cml_action import __version__, workflow
 from cml_action.errors import CmlError
@@ -172,3 +173,16 @@ send_comment_main = _legacy("cml-send-comment")
 send_github_check_main = _legacy("cml-send-github-check")
 publish_main = _legacy("cml-publish")
 files_main = _legacy("cml-files")
+
+
+def _vega(fmt: Literal["png", "svg"]) -> Callable[[], int]:
+    def entry() -> int:
+        from cml_action.cli_vega import convert
+
+        return guarded(lambda: convert(sys.argv[1:], fmt))
+
+    return entry
+
+
+vl2png_main = _vega("png")
+vl2svg_main = _vega("svg")

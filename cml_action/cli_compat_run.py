@@ -292,10 +292,27 @@ def prepare_asset(name: str | None, session: Session) -> PreparedImage:
     from cml_action.images import prepare_image, prepare_image_bytes
 
     data, path = _read_asset(name)
+    chart = _vega_chart(data, path)
+    if chart is not None:  # `dvc plots diff --show-vega main | cml-publish --md`: publish the chart, rendered
+        hint = path.stem if path is not None else "chart"
+        return prepare_image_bytes(chart, name_hint=hint, max_width=session.max_image_width, out_dir=session.scratch)
     if path is not None:
         return prepare_image(path, max_width=session.max_image_width, out_dir=session.scratch)
     assert data is not None
     return prepare_image_bytes(data, name_hint="stdin", max_width=session.max_image_width, out_dir=session.scratch)
+
+
+def _vega_chart(data: bytes | None, path: Path | None) -> bytes | None:
+    """PNG bytes when the asset is a Vega or Vega-Lite spec, else None."""
+    from cml_action import vega
+
+    if data is None and path is not None:
+        with path.open("rb") as handle:
+            if not handle.read(64).lstrip().startswith(b"{"):
+                return None  # an image: no need to read it twice
+        data = path.read_bytes()
+    spec = vega.parse_spec(data) if data is not None else None
+    return vega.render(spec, "png", scale=2.0) if spec is not None else None
 
 
 def asset_markdown(url: str, title: str) -> str:

@@ -197,3 +197,43 @@ def test_a_report_outside_the_workspace_uses_the_images_beside_it(
     assert cml(capsys, "comment", "create", str(outside / "report.md"))[0] == 0
     posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
     assert posted == f"![plot](images/{only_image(ws).name}) ![no](../ws/README.md)\n\n{DEFAULT_MARKER}"
+
+
+def _shell(ws: Path, line: str) -> subprocess.CompletedProcess[str]:
+    """One `run:` line of a workflow, with this venv's commands (dvc, cml-publish, vl2png) on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB_", "CI_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run(["bash", "-o", "pipefail", "-c", line], capture_output=True, text=True, cwd=ws, env=env,
+                          timeout=120, check=False)  # fmt: skip
+
+
+def _dvc_project_with_loss_curve(ws: Path) -> None:
+    assert _shell(ws, "dvc init -q").returncode == 0
+    commit_files(ws, {"loss.csv": "loss\n0.9\n0.5\n0.3\n"})
+    (ws / "loss.csv").write_text("loss\n0.8\n0.4\n0.2\n", encoding="utf-8")
+
+
+def test_the_seeds_vega_line_publishes_the_rendered_chart(ws: Path) -> None:
+    """CML's README: `dvc plots diff --target loss.csv --show-vega master | cml-publish --md >> report.md`."""
+    _dvc_project_with_loss_curve(ws)
+    done = _shell(ws, "dvc plots diff --target loss.csv --show-vega HEAD | cml-publish --md >> report.md")
+    assert done.returncode == 0, done.stderr
+    image = only_image(ws)
+    assert (ws / "report.md").read_text(encoding="utf-8") == f"![]({image.resolve()})\n"
+    with Image.open(image) as chart:
+        assert chart.format == "PNG" and chart.width > 300  # the chart, rendered (not the JSON refused)
+
+
+def test_vl2png_and_vl2svg_work_as_vega_cli_did(ws: Path) -> None:
+    """CML's image shipped vega-cli: `vl2png vega.json -s 1.5 | cml-publish --md` keeps working."""
+    _dvc_project_with_loss_curve(ws)
+    assert _shell(ws, "dvc plots diff --targets loss.csv --show-vega HEAD > vega.json").returncode == 0
+    done = _shell(ws, "vl2png vega.json -s 1.5 | cml-publish --md")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"![]({only_image(ws).resolve()})\n"
+    assert _shell(ws, "vl2png vega.json chart.png && vl2svg --header < vega.json > chart.svg").returncode == 0
+    assert (ws / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (ws / "chart.svg").read_text(encoding="utf-8").startswith('<?xml version="1.0" encoding="utf-8"?>\n<svg')
+    refused = _shell(ws, "vl2png README.md")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.strip().splitlines() == ["error: vl2png: the input is not a Vega-Lite or Vega JSON spec"]

@@ -31,6 +31,8 @@ COMMANDS = [
     ["cml-send-github-check"],
     ["cml-publish"],
     ["cml-files"],
+    ["vl2png"],
+    ["vl2svg"],
 ]
 
 
