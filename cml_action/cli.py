@@ -12,9 +12,9 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from cml_action import __version__, workflow
+from cml_action import workflow
 from cml_action.errors import CmlError
 from cml_action.redact import add_secret, redact
 
@@ -88,20 +88,17 @@ def metrics_diff_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
     from cml_action.inputs import add_cli_flags
 
     report = sub.add_parser("report", help="Build the report and publish it (what the action runs).")
-    _add_version(report)
     add_cli_flags(report)
 
 
-def _metrics_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _metrics_parser(sub: argparse._SubParsersAction[Any]) -> None:
     metrics = sub.add_parser("metrics", help="Metrics commands.")
-    _add_version(metrics)
-    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True)
+    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True, metavar="COMMAND")
     diff = metrics_sub.add_parser("diff", help="Print the metrics diff of the working tree against a baseline.")
-    _add_version(diff)
     diff.add_argument("baseline", nargs="?", default=None, help="Git ref to compare with (default HEAD).")
     output = diff.add_mutually_exclusive_group()
     output.add_argument("--md", action="store_true", help="Markdown table (default).")
@@ -111,17 +108,13 @@ def _metrics_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     diff.add_argument("-a", "--all", action="store_true", help="Also show unchanged metrics.")
 
 
-def _add_version(parser: argparse.ArgumentParser) -> None:
-    # Every command answers --version, as CML's do.
-    parser.add_argument("--version", action="version", version=f"cml-action {__version__}")
-
-
 def build_parser() -> argparse.ArgumentParser:
     from cml_action import cli_compat
+    from cml_action.cli_compat_flags import CompatParser
 
-    parser = argparse.ArgumentParser(prog="cml", description="CI reports for machine learning (cml-action).")
-    _add_version(parser)
-    sub = parser.add_subparsers(dest="command", required=True)
+    # Sub-parsers take the root's class: every usage error is one line and exit 1, and every command has --version.
+    parser = CompatParser(prog="cml", description="CI reports for machine learning (cml-action).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _report_parser(sub)
     _metrics_parser(sub)
     cli_compat.add_parsers(sub)
@@ -132,7 +125,12 @@ def dispatch(argv: Sequence[str]) -> int:
     from cml_action import cli_compat
     from cml_action.inputs import flags_from_namespace
 
-    args = build_parser().parse_args(list(argv))
+    args, unknown = build_parser().parse_known_args(list(argv))
+    if unknown:  # name the command the flag was given to, not just `cml`
+        words = ["cml", args.command, *([args.metrics_command] if args.command == "metrics" else [])]
+        raise CmlError(
+            f"{' '.join(words)}: unrecognized arguments: {' '.join(unknown)} (see '{' '.join(words)} --help')"
+        )
     if args.command == "report":
         return report_command(flags_from_namespace(args))
     if args.command == "metrics":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from cml_action.cli_compat_flags import (
     ASSET_IGNORED,
@@ -63,7 +64,7 @@ LEGACY_SCRIPTS = {
 }
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the compat commands on `cml`; their arguments are parsed later by `dispatch`."""
     for name in (*GROUPS, *SINGLE_WORD):
         # A prefix character nobody types: the top-level parser then passes `--help`, `--publish=false`, … through
@@ -84,13 +85,11 @@ def dispatch(args: argparse.Namespace) -> int:
 
         print(f"cml-action {__version__}")
         return 0
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        raise CmlError(f"cml {command}: choose {' or '.join(verbs)} (see 'cml {command} {next(iter(verbs))} --help')")
+    if argv[0] in ("-h", "--help"):
         choices = " | ".join(verbs)
         print(f"usage: cml {command} {{{choices}}} FILE [options]\n\n{GROUP_HELP[command]}")
-        if not argv:
-            raise CmlError(
-                f"cml {command}: choose {' or '.join(verbs)} (see 'cml {command} {next(iter(verbs))} --help')"
-            )
         return 0
     verb = argv[0]
     if verb not in verbs:

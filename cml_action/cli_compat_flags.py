@@ -30,8 +30,10 @@ class CompatParser(argparse.ArgumentParser):
         from cml_action import __version__
 
         super().__init__(*args, **kwargs)
-        # CML's commands all answer --version; scripts check it before relying on a feature.
-        self.add_argument("--version", action="version", version=f"cml-action {__version__}")
+        # CML's commands all answer --version; scripts check it before relying on a feature. (The pass-through
+        # parsers of `cml comment|check|asset` take no options of their own: the real parser answers.)
+        if "-" in self.prefix_chars:
+            self.add_argument("--version", action="version", version=f"cml-action {__version__}")
 
     def error(self, message: str) -> NoReturn:
         raise CmlError(f"{self.prog}: {message} (see '{self.prog} --help')")

@@ -54,3 +54,25 @@ def test_help_is_printed_and_exits_zero(command: list[str]) -> None:
 def test_version_is_printed_and_exits_zero(command: list[str]) -> None:
     done = _run([*command, "--version"])
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, f"cml-action {__version__}", "")
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["cml"], "error: cml: the following arguments are required: COMMAND (see 'cml --help')"),
+        (["cml", "bogus"], "error: cml: argument COMMAND: invalid choice: 'bogus'"),
+        (["cml", "report", "--bogus"], "error: cml report: unrecognized arguments: --bogus (see 'cml report --help')"),
+        (["cml", "metrics", "diff", "--nope"], "error: cml metrics diff: unrecognized arguments: --nope"),
+        (["cml", "metrics"], "error: cml metrics: the following arguments are required: COMMAND"),
+        (["cml", "comment"], "error: cml comment: choose create or update (see 'cml comment create --help')"),
+        (["cml", "comment", "delete"], "error: cml comment: unknown command 'delete' (use create or update)"),
+        (["cml-publish", "--bogus"], "error: cml-publish: unrecognized arguments: --bogus"),
+        (["vl2png", "-s"], "error: vl2png: argument -s/--scale: expected one argument"),
+    ],
+    ids=" ".join,
+)
+def test_bad_usage_is_one_line_and_exit_1(argv: list[str], line: str) -> None:
+    done = _run(argv)
+    assert (done.returncode, done.stdout) == (1, "")
+    [printed] = done.stderr.splitlines()
+    assert printed.startswith(line)

@@ -77,7 +77,7 @@ def data_server() -> Iterator[tuple[str, list[str]]]:
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -98,6 +98,6 @@ def test_a_spec_cannot_make_the_job_fetch_data(data_server: tuple[str, list[str]
     document = {"data": {"url": f"{base}/secret.csv"}, "mark": "point", "encoding": {"x": {"field": "a"}}}
     spec = vega.parse_spec(dump(document))
     assert spec is not None
-    with pytest.raises(CmlError, match="could not be rendered: .*External data url not allowed"):
+    with pytest.raises(CmlError, match=r"could not be rendered: .*External data url not allowed"):
         vega.render(spec, "png")
     assert hits == []
