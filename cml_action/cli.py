@@ -72,6 +72,8 @@ def metrics_diff_command(args: argparse.Namespace) -> int:
     from cml_action.report.diff import diff_metrics
     from cml_action.report.table import render_metrics_json, render_metrics_table
 
+    if args.precision < 0:
+        raise CmlError(f"--precision: {args.precision} is below 0 (give a number of decimal places, e.g. 5)")
     ctx = local_context(Path(os.getcwd()).resolve())
     baseline = resolve_baseline(ctx, args.baseline or "HEAD", allow_fetch=False)
     targets = tuple(t for raw in args.targets for t in split_list(raw)) or ("auto",)

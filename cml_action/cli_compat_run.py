@@ -96,7 +96,8 @@ def resolve_rev(workspace: Path, rev: str) -> str:
     raise CmlError(f"--commit-sha: '{value}' is not a commit of {workspace} (give a sha, or a ref such as HEAD)")
 
 
-def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[str, str] | None = None) -> Session:
+def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[str, str] | None = None,
+                 needs_repo: bool = True) -> Session:  # fmt: skip
     from cml_action.context import detect
     from cml_action.forges import make_forge
     from cml_action.inputs import parse_settings
@@ -110,7 +111,8 @@ def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[s
         # Never `::add-mask::<token>`: the runner already masks secrets, and that line is the token in clear text
         # for anyone who redirects stderr into the report (`cml-publish x.png --md >> report.md 2>&1`).
         add_secret(token)
-    ctx = detect(environ, requested_forge=settings.forge, head_sha=head_sha, token=token)
+    ctx = _local_outside_git(environ, settings.forge) if not needs_repo else None
+    ctx = ctx or detect(environ, requested_forge=settings.forge, head_sha=head_sha, token=token)
     out = Path(settings.output_dir)
     options = ForgeOptions(
         assets_branch=settings.assets_branch,
@@ -140,7 +142,7 @@ def read_markdown(name: str) -> tuple[Path, str]:
         size = path.stat().st_size
         if size > MAX_TEXT_BYTES:
             raise CmlError(f"'{name}' is {size} bytes, too large for a report (limit {MAX_TEXT_BYTES})")
-        return path.resolve(), path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CmlError(f"'{name}' does not exist (give the markdown report file to post)") from None
     except IsADirectoryError:
@@ -149,6 +151,9 @@ def read_markdown(name: str) -> tuple[Path, str]:
         raise CmlError(f"'{name}' is not UTF-8 text (give a markdown file)") from None
     except OSError as exc:
         raise CmlError(f"cannot read '{name}': {exc.strerror or exc}") from None
+    if not text.strip():  # GitHub answers a blank body with "422 Invalid request"; say what is wrong instead
+        raise CmlError(f"'{name}' is empty: there is no report to post (write the report into it first)")
+    return path.resolve(), text
 
 
 def comment_target(args: argparse.Namespace, head_sha: str) -> Target:
@@ -288,6 +293,17 @@ def _read_asset(name: str | None) -> tuple[bytes | None, Path | None]:
     return None, path
 
 
+def _local_outside_git(env: Mapping[str, str], requested_forge: str) -> RunContext | None:
+    """Publishing an image locally needs no commit: `cml-publish` works in any folder (CML's did)."""
+    from cml_action import gitrepo
+    from cml_action.context import detect_forge, workspace_from_env
+
+    workspace = workspace_from_env(env).resolve()
+    if detect_forge(env, requested_forge) != "local" or gitrepo.is_git_repo(workspace):
+        return None
+    return RunContext(forge="local", workspace=workspace, head_sha="")
+
+
 def prepare_asset(name: str | None, session: Session) -> PreparedImage:
     from cml_action.images import prepare_image, prepare_image_bytes
 
@@ -338,7 +354,7 @@ def _usable_link(url: str, session: Session) -> str:
 
 def publish_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) -> int:
     announce_ignored(args, ignored)
-    session = open_session(args)
+    session = open_session(args, needs_repo=False)
     image = prepare_asset(args.asset, session)
     session.forge.preflight(wants_comment=False, wants_check=False, wants_images=True)
     urls = session.forge.publish_images([image])

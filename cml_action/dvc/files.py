@@ -58,6 +58,9 @@ def parse_changes(diff: Any) -> tuple[tuple[FileChange, ...], tuple[str, ...]]:
     """Changes in DVC's order, plus the paths DVC reported as missing from its cache."""
     if not isinstance(diff, Mapping):
         raise CmlError("dvc diff output is not a JSON object (expected the output of 'dvc diff --json')")
+    for status in (*STATUSES, "not in cache"):
+        if not isinstance(diff.get(status) or [], list):
+            raise CmlError(f"dvc diff output: '{status}' is not a list (expected the output of 'dvc diff --json')")
     changes = [
         _change(status, entry) for status in STATUSES for entry in diff.get(status) or [] if isinstance(entry, Mapping)
     ]

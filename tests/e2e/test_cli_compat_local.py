@@ -237,3 +237,30 @@ def test_vl2png_and_vl2svg_work_as_vega_cli_did(ws: Path) -> None:
     refused = _shell(ws, "vl2png README.md")
     assert (refused.returncode, refused.stdout) == (1, "")
     assert refused.stderr.strip().splitlines() == ["error: vl2png: the input is not a Vega-Lite or Vega JSON spec"]
+
+
+def test_cml_publish_works_outside_a_git_repository(tmp_path: Path) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "plot.png").write_bytes(png())
+    done = _shell(folder, "cml-publish plot.png --md")
+    assert done.returncode == 0, done.stderr
+    [image] = (folder / "cml-report" / "images").iterdir()
+    assert done.stdout == f"![]({image.resolve()})\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        (": > empty.md && cml-send-comment empty.md", "'empty.md' is empty: there is no report to post"),
+        ("printf '\\n  \\n' > blank.md && cml comment create blank.md", "'blank.md' is empty"),
+        ("echo '{\"added\": 5}' | cml-files", "dvc diff output: 'added' is not a list"),
+        ("cml metrics diff --precision -1", "--precision: -1 is below 0"),
+    ],
+)
+def test_bad_input_to_a_command_is_one_line(ws: Path, line: str, error: str) -> None:
+    done = _shell(ws, line)
+    assert (done.returncode, done.stdout) == (1, "")
+    [printed] = done.stderr.splitlines()
+    assert printed.startswith(f"error: {error}"), printed
+    assert not (ws / "cml-report" / "report.md").exists()  # nothing was posted
