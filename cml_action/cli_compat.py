@@ -56,6 +56,22 @@ ENV_PREFIX = {
     "asset-publish": "CML_ASSET",
     "legacy-publish": "CML_ASSET",
 }
+# CML's older commands read their own prefixes (`cml-send-comment` took CML_SEND_COMMENT_UPDATE, …): still read,
+# before the modern prefix, so a modern variable wins when both are set.
+LEGACY_ENV_PREFIX = {
+    "send-comment": "CML_SEND_COMMENT",
+    "send-github-check": "CML_SEND_GITHUB_CHECK",
+    "publish": "CML_PUBLISH",
+}
+# CML commands that cml-action does not provide, with what to use instead (one line, exit 1).
+NOT_PROVIDED = {
+    "runner": "cml runner is not provided: run the job on your forge's own self-hosted runners (GitHub: "
+    "'runs-on: self-hosted'; GitLab: a registered runner and 'tags:') with this image as the job container",
+    "tensorboard": "cml tensorboard is not provided: TensorBoard.dev was shut down at the end of 2023; publish "
+    "TensorBoard's charts as images ('cml asset publish') or log with DVCLive and use the 'plots' input",
+    "tensorboard-dev": "cml tensorboard-dev is not provided: TensorBoard.dev was shut down at the end of 2023; "
+    "publish charts as images ('cml asset publish') or log with DVCLive and use the 'plots' input",
+}
 LEGACY_SCRIPTS = {
     "cml-send-comment": "comment-create",
     "cml-send-github-check": "check-create",
@@ -66,10 +82,10 @@ LEGACY_SCRIPTS = {
 
 def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
     """Register the compat commands on `cml`; their arguments are parsed later by `dispatch`."""
-    for name in (*GROUPS, *SINGLE_WORD):
+    for name in (*GROUPS, *SINGLE_WORD, *NOT_PROVIDED):
         # A prefix character nobody types: the top-level parser then passes `--help`, `--publish=false`, … through
         # untouched, and the compat parsers below see exactly what the user wrote.
-        text = {**GROUP_HELP, **SINGLE_WORD_HELP}[name]
+        text = {**GROUP_HELP, **SINGLE_WORD_HELP}.get(name, "Not provided by cml-action (says what to use instead).")
         parser = sub.add_parser(name, add_help=False, prefix_chars="\x01", help=text)
         parser.add_argument("compat_argv", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
@@ -77,6 +93,8 @@ def add_parsers(sub: argparse._SubParsersAction[Any]) -> None:
 def dispatch(args: argparse.Namespace) -> int:
     command: str = args.command
     argv: list[str] = list(args.compat_argv)
+    if command in NOT_PROVIDED:
+        raise CmlError(NOT_PROVIDED[command])
     if command in SINGLE_WORD:
         return run(SINGLE_WORD[command], f"cml {command}", argv)
     verbs = GROUPS[command]
@@ -107,7 +125,9 @@ def run(kind: str, prog: str, argv: list[str]) -> int:
 
     build, ignored = PARSERS[kind]
     parser = build(prog)
-    given = env_flags(parser, ENV_PREFIX.get(kind, ""), os.environ) + argv  # flags given later win
+    legacy_prefix = LEGACY_ENV_PREFIX.get(prog.removeprefix("cml").lstrip(" -"), "")
+    from_env = env_flags(parser, legacy_prefix, os.environ) + env_flags(parser, ENV_PREFIX.get(kind, ""), os.environ)
+    given = from_env + argv  # flags given later win
     namespace = parser.parse_args(normalize_argv(given, _booleans(parser)))
     handlers: dict[str, Callable[[argparse.Namespace, tuple[IgnoredFlag, ...]], int]] = {
         "comment-create": cli_compat_run.comment_command,
@@ -129,7 +149,7 @@ def env_flags(parser: argparse.ArgumentParser, prefix: str, env: Mapping[str, st
     found: list[str] = []
     for action in parser._actions:
         for option in action.option_strings:
-            if not option.startswith("--") or option.startswith("--no-") or option == "--help":
+            if not option.startswith("--") or option.startswith("--no-") or option in ("--help", "--version"):
                 continue
             value = env.get(f"{prefix}_{option[2:].upper().replace('-', '_')}", "")
             if value.strip():

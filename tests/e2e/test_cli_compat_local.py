@@ -264,3 +264,20 @@ def test_bad_input_to_a_command_is_one_line(ws: Path, line: str, error: str) -> 
     [printed] = done.stderr.splitlines()
     assert printed.startswith(f"error: {error}"), printed
     assert not (ws / "cml-report" / "report.md").exists()  # nothing was posted
+
+
+def test_cmls_legacy_variables_are_read_and_modern_ones_win(ws: Path) -> None:
+    """CML's older commands took options from CML_SEND_COMMENT_*, CML_PUBLISH_*, CML_SEND_GITHUB_CHECK_*."""
+    (ws / "plot.png").write_bytes(png())
+    done = _shell(ws, "CML_PUBLISH_MD=true CML_PUBLISH_TITLE=legacy cml-publish plot.png")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f'![]({only_image(ws).resolve()} "legacy")\n'
+    done = _shell(ws, "CML_PUBLISH_MD=true CML_PUBLISH_TITLE=legacy CML_ASSET_TITLE=modern cml publish plot.png")
+    assert done.stdout == f'![]({only_image(ws).resolve()} "modern")\n', done.stderr
+    (ws / "report.md").write_text("first\n", encoding="utf-8")
+    assert _shell(ws, "CML_SEND_COMMENT_WATERMARK_TITLE=nightly cml-send-comment report.md").returncode == 0
+    (ws / "report.md").write_text("second\n", encoding="utf-8")
+    done = _shell(ws, "CML_SEND_COMMENT_UPDATE=true CML_SEND_COMMENT_WATERMARK_TITLE=nightly cml-send-comment report.md")
+    assert done.returncode == 0, done.stderr
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted == "second\n\n<!-- cml-action:key=nightly -->"

@@ -68,6 +68,9 @@ def test_version_is_printed_and_exits_zero(command: list[str]) -> None:
         (["cml", "comment", "delete"], "error: cml comment: unknown command 'delete' (use create or update)"),
         (["cml-publish", "--bogus"], "error: cml-publish: unrecognized arguments: --bogus"),
         (["vl2png", "-s"], "error: vl2png: argument -s/--scale: expected one argument"),
+        (["cml", "runner", "launch", "--cloud=aws"], "error: cml runner is not provided: run the job on your forge's"),
+        (["cml", "tensorboard", "connect"], "error: cml tensorboard is not provided: TensorBoard.dev was shut down"),
+        (["cml", "tensorboard-dev", "--logdir=x"], "error: cml tensorboard-dev is not provided"),
     ],
     ids=" ".join,
 )
