@@ -277,7 +277,8 @@ def test_cmls_legacy_variables_are_read_and_modern_ones_win(ws: Path) -> None:
     (ws / "report.md").write_text("first\n", encoding="utf-8")
     assert _shell(ws, "CML_SEND_COMMENT_WATERMARK_TITLE=nightly cml-send-comment report.md").returncode == 0
     (ws / "report.md").write_text("second\n", encoding="utf-8")
-    done = _shell(ws, "CML_SEND_COMMENT_UPDATE=true CML_SEND_COMMENT_WATERMARK_TITLE=nightly cml-send-comment report.md")
+    legacy = "CML_SEND_COMMENT_UPDATE=true CML_SEND_COMMENT_WATERMARK_TITLE=nightly"
+    done = _shell(ws, f"{legacy} cml-send-comment report.md")
     assert done.returncode == 0, done.stderr
     posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
     assert posted == "second\n\n<!-- cml-action:key=nightly -->"
