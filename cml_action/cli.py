@@ -111,7 +111,7 @@ def _metrics_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cml_action import cli_compat
+    from cml_action import cli_compat, cli_repo
     from cml_action.cli_compat_flags import CompatParser
 
     # Sub-parsers take the root's class: every usage error is one line and exit 1, and every command has --version.
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _report_parser(sub)
     _metrics_parser(sub)
     cli_compat.add_parsers(sub)
+    cli_repo.add_parsers(sub)
     return parser
 
 
@@ -129,7 +130,8 @@ def dispatch(argv: Sequence[str]) -> int:
 
     args, unknown = build_parser().parse_known_args(list(argv))
     if unknown:  # name the command the flag was given to, not just `cml`
-        words = ["cml", args.command, *([args.metrics_command] if args.command == "metrics" else [])]
+        verb = {"metrics": "metrics_command", "repo": "repo_command"}.get(args.command, "")
+        words = ["cml", args.command, *([getattr(args, verb)] if verb else [])]
         raise CmlError(
             f"{' '.join(words)}: unrecognized arguments: {' '.join(unknown)} (see '{' '.join(words)} --help')"
         )
@@ -137,6 +139,10 @@ def dispatch(argv: Sequence[str]) -> int:
         return report_command(flags_from_namespace(args))
     if args.command == "metrics":
         return metrics_diff_command(args)
+    if args.command in ("ci", "repo"):
+        from cml_action.cli_repo import ci_command
+
+        return ci_command(args)
     return cli_compat.dispatch(args)
 
 
