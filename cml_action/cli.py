@@ -111,7 +111,7 @@ def _metrics_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from cml_action import cli_compat, cli_repo
+    from cml_action import cli_compat, cli_pr, cli_repo
     from cml_action.cli_compat_flags import CompatParser
 
     # Sub-parsers take the root's class: every usage error is one line and exit 1, and every command has --version.
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     _metrics_parser(sub)
     cli_compat.add_parsers(sub)
     cli_repo.add_parsers(sub)
+    cli_pr.add_parsers(sub)
     return parser
 
 
@@ -130,7 +131,7 @@ def dispatch(argv: Sequence[str]) -> int:
 
     args, unknown = build_parser().parse_known_args(list(argv))
     if unknown:  # name the command the flag was given to, not just `cml`
-        verb = {"metrics": "metrics_command", "repo": "repo_command"}.get(args.command, "")
+        verb = {"metrics": "metrics_command", "repo": "repo_command", "pr": "pr_command"}.get(args.command, "")
         words = ["cml", args.command, *([getattr(args, verb)] if verb else [])]
         raise CmlError(
             f"{' '.join(words)}: unrecognized arguments: {' '.join(unknown)} (see '{' '.join(words)} --help')"
@@ -139,6 +140,10 @@ def dispatch(argv: Sequence[str]) -> int:
         return report_command(flags_from_namespace(args))
     if args.command == "metrics":
         return metrics_diff_command(args)
+    if args.command == "pr":
+        from cml_action.cli_pr import pr_create_command
+
+        return pr_create_command(args)
     if args.command in ("ci", "repo"):
         from cml_action.cli_repo import ci_command
 

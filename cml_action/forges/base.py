@@ -57,6 +57,20 @@ class CheckRequest:
     external_id: str = ""  # the report key, so a rerun can find its check
 
 
+MergeMethod = Literal["merge", "rebase", "squash"]
+
+
+@dataclass(frozen=True)
+class PullRequestRequest:
+    """A pull/merge request from `source` into `target` (branches that exist on the forge)."""
+
+    source: str
+    target: str
+    title: str
+    body: str
+    auto_merge: MergeMethod | None = None  # merge as soon as the forge allows it, with this method
+
+
 @dataclass(frozen=True)
 class Published:
     url: str
@@ -89,6 +103,16 @@ class Forge(Protocol):
 
     def post_check(self, request: CheckRequest) -> Published:
         """Create the check run (GitHub) or commit status (GitLab)."""
+
+
+class OpensPullRequests(Protocol):
+    """An ability (GitHub, GitLab): open a pull/merge request, or find the open one for the same branches."""
+
+    def git_credentials(self) -> tuple[str, str]:
+        """(user, password) for git over HTTPS to this forge (`cml pr create` pushes its branch with them)."""
+
+    def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
+        """The pull request (existing or new) and a note for the log ("" when there is nothing to say)."""
 
 
 @dataclass(frozen=True)

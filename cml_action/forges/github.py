@@ -22,7 +22,15 @@ from typing import Any
 
 from cml_action.context import RunContext
 from cml_action.errors import CmlError, PublishError
-from cml_action.forges.base import CheckRequest, CommentRequest, ForgeOptions, Limits, PreparedImage, Published
+from cml_action.forges.base import (
+    CheckRequest,
+    CommentRequest,
+    ForgeOptions,
+    Limits,
+    PreparedImage,
+    Published,
+    PullRequestRequest,
+)
 from cml_action.forges.github_assets import AssetPublisher
 from cml_action.forges.github_http import Caller, describe
 from cml_action.forges.github_rest import ApiError, GitHubRest, RestError
@@ -281,3 +289,18 @@ class GitHubForge:
             "check", self._ctx.repo, lambda: self._call("POST", "/check-runs", body), refind=refind
         )
         return Published(url=str(run["html_url"]), id=str(run["id"]), where=f"check '{request.title}'")
+
+    # -- pull requests (`cml pr create`) --------------------------------------------------------------------------
+
+    def git_credentials(self) -> tuple[str, str]:
+        # GitHub takes the token as the password with any user name; actions/checkout uses this one.
+        return ("x-access-token", self._ctx.token)
+
+    def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
+        from cml_action.forges.github_pulls import GitHubPulls
+
+        pulls = GitHubPulls(self._github(), self._caller, self._ctx, timeout=self._options.timeout)
+        try:
+            return pulls.open(request)
+        except RestError as exc:
+            raise PublishError(describe(exc, "pull request", self._ctx.repo)) from None

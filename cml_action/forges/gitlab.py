@@ -28,6 +28,7 @@ from cml_action.forges.base import (
     Limits,
     PreparedImage,
     Published,
+    PullRequestRequest,
     Target,
 )
 from cml_action.forges.gitlab_http import LastResponse, Retrier, make_client
@@ -270,6 +271,17 @@ class GitLabForge:
     def _web(self, suffix: str) -> str:
         project_page = f"/{self._ctx.repo}" if self._ctx.repo else f"/projects/{self._ctx.project_id}"
         return f"{self._ctx.server_url}{project_page}{suffix}"
+
+    # -- merge requests (`cml pr create`) -------------------------------------------------------------------------
+
+    def git_credentials(self) -> tuple[str, str]:
+        # GitLab takes a project/personal access token as the password with any non-empty user name.
+        return ("oauth2", self._ctx.token)
+
+    def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
+        from cml_action.forges.gitlab_merge_requests import GitLabMergeRequests
+
+        return GitLabMergeRequests(self._project(), self.retrier).open(request)
 
 
 def _hints(ctx: RunContext) -> dict[int, str]:

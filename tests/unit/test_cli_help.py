@@ -28,6 +28,8 @@ COMMANDS = [
     ["cml", "send-github-check"],
     ["cml", "publish"],
     ["cml", "ci"],
+    ["cml", "pr"],
+    ["cml", "pr", "create"],
     ["cml", "repo"],
     ["cml", "repo", "prepare"],
     ["cml-send-comment"],

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import routes_checks, routes_comments, routes_git, routes_repo  # noqa: F401  (register routes)
+from . import routes_checks, routes_comments, routes_git, routes_pulls, routes_repo  # noqa: F401  (register routes)
 from .errors import ApiError, SpecViolation, bad_credentials, not_accessible_by_integration, not_found
 from .faults import SECONDARY_RATE_LIMIT_MESSAGE, Fault
 from .routing import ROUTES, Ctx, Response
@@ -202,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw.strip() else None
         except ValueError:
             return _error(ApiError(400, "Problems parsing JSON"))
+        if method == "POST" and path in routes_pulls.GRAPHQL_PATHS:  # GraphQL has no OpenAPI operation
+            return self._graphql(path, query, body, token)
         matched = fake.spec.match(method, path)
         if matched is None or matched[0].key not in ROUTES:
             return _error(not_found())
@@ -235,6 +237,14 @@ class Handler(BaseHTTPRequestHandler):
                 return _error(err)
         fake.check_response_later(op, response.status, response.body)
         return response
+
+    def _graphql(self, path: str, query: dict[str, list[str]], body: Any, token: Token) -> Response:
+        fake = self.server.fake
+        if token.permission == "read":
+            return _error(not_accessible_by_integration())
+        ctx = Ctx(fake.state, "POST", path, {}, query, body, token, fake.api_url, fake.server_url)
+        with fake.state.lock:
+            return routes_pulls.graphql(ctx)
 
     def _send(self, response: Response, token: Token | None) -> None:
         fake = self.server.fake

@@ -206,13 +206,13 @@ def pull_request(ctx: Ctx, repo: Repo, pull: Pull) -> dict[str, Any]:
         statuses_url=f"{repo_api(ctx, repo)}/statuses/{pull.head_sha}",
         state=pull.state,
         title=pull.title,
-        body=None,
+        body=pull.body,
         user=user(ctx, pull.login, ctx.state.user_id(pull.login)),
         created_at=pull.created_at,
         updated_at=pull.created_at,
-        closed_at=None,
-        merged_at=None,
-        merged=False,
+        closed_at=pull.created_at if pull.state == "closed" else None,
+        merged_at=pull.created_at if pull.merged else None,
+        merged=pull.merged,
         merged_by=None,
         merge_commit_sha=None,
         draft=False,
@@ -223,13 +223,20 @@ def pull_request(ctx: Ctx, repo: Repo, pull: Pull) -> dict[str, Any]:
         requested_teams=[],
         labels=[],
         milestone=None,
-        auto_merge=None,
+        auto_merge=_auto_merge(ctx, pull),
         head=_branch(ctx, pull.head_repo, pull.head_ref, pull.head_sha),
         base=_branch(ctx, repo.full_name, pull.base_ref, pull.base_sha),
         _links=links,
         author_association=author_association(repo, pull.login, "User"),
         comments=sum(1 for c in repo.issue_comments.values() if c.issue_number == pull.number),
     )
+
+
+def _auto_merge(ctx: Ctx, pull: Pull) -> dict[str, Any] | None:
+    if pull.auto_merge is None:
+        return None
+    enabler = user(ctx, ctx.token.login, ctx.token.user_id, ctx.token.user_type)
+    return {"enabled_by": enabler, "merge_method": pull.auto_merge, "commit_title": "", "commit_message": ""}
 
 
 def issue(ctx: Ctx, repo: Repo, number: int) -> dict[str, Any]:

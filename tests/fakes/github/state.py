@@ -71,6 +71,9 @@ class Pull:
     login: str
     commits: list[str]
     created_at: str
+    body: str | None = None
+    merged: bool = False
+    auto_merge: str | None = None  # merge method once auto-merge was enabled (GraphQL)
 
 
 @dataclass
@@ -111,6 +114,11 @@ class Repo:
     commit_comments: dict[int, Comment] = field(default_factory=dict)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     next_number: int = 1
+    # Pull requests opened through the API: git pushes go to a real bare repository standing in for GitHub's git
+    # storage (a test sets it), so `POST /pulls` can check that the head branch exists, as GitHub does.
+    git_mirror: str = ""
+    allow_auto_merge: bool = True  # the repository setting "Allow auto-merge"
+    required_checks_pending: bool = True  # False: a new PR is mergeable at once ("clean status")
 
     @property
     def full_name(self) -> str:

@@ -68,6 +68,10 @@ class MergeRequest:
     state: str = "opened"
     commits: tuple[str, ...] = ()
     notes: list[Note] = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+    merge_when_pipeline_succeeds: bool = False
+    squash: bool = False
 
 
 @dataclass
@@ -115,6 +119,7 @@ class Project:
     uploads: list[Upload] = field(default_factory=list)
     statuses: list[Status] = field(default_factory=list)
     next_iid: int = 1
+    git_mirror: str = ""  # a bare repository standing in for the project's git storage (`cml pr create` pushes)
 
 
 class State:
