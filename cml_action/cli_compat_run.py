@@ -113,13 +113,10 @@ def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[s
         add_secret(token)
     ctx = _local_outside_git(environ, settings.forge) if not needs_repo else None
     ctx = ctx or detect(environ, requested_forge=settings.forge, head_sha=head_sha, token=token)
-    out = Path(settings.output_dir)
-    options = ForgeOptions(
-        assets_branch=settings.assets_branch,
-        output_dir=out if out.is_absolute() else ctx.workspace / out,
-        title=settings.title,
-    )
-    options = replace(options, **FORGE_OPTION_OVERRIDES)
+    from cml_action.pipeline import forge_options
+
+    # The action's own builder: the same assets branch, output folder and write pacing (CML_WRITE_INTERVAL).
+    options = replace(forge_options(settings, ctx), **FORGE_OPTION_OVERRIDES)
     scratch = Path(tempfile.mkdtemp(prefix="cml-compat-"))
     # Prepared copies are only needed until they are published; a CI job may call these commands many times.
     atexit.register(shutil.rmtree, scratch, True)
@@ -387,5 +384,7 @@ def files_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
         text = sys.stdin.read()
     if not text.strip():
         raise CmlError("cml-files: no input (pipe the output of 'dvc diff --json' into it)")
-    _emit(files_markdown_from_json(text).rstrip("\n"), args.file)
+    # A blank line after </details>: markdown appended next (`>> report.md`) would otherwise stay inside the HTML
+    # block and show as raw text.
+    _emit(files_markdown_from_json(text).rstrip("\n") + "\n", args.file)
     return 0

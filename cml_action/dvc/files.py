@@ -68,8 +68,10 @@ def parse_changes(diff: Any) -> tuple[tuple[FileChange, ...], tuple[str, ...]]:
     return tuple(change for change in changes if change.path), tuple(path for path in missing if path)
 
 
-def _row(change: FileChange) -> str:
+def _row(change: FileChange, with_hash: bool) -> str:
     path = f"{_cell(change.old_path)} → {_cell(change.path)}" if change.old_path else _cell(change.path)
+    if not with_hash:
+        return f"| {change.status} | {path} |"
     digest = f"{_cell(change.old_hash)} → {_cell(change.hash)}" if change.old_hash else _cell(change.hash)
     return f"| {change.status} | {path} | {digest} |"
 
@@ -78,8 +80,10 @@ def render_changes(changes: Sequence[FileChange], not_in_cache: Sequence[str] = 
     """A collapsible markdown section listing the changes (at most MAX_ROWS rows)."""
     lines = [f"<details><summary>Files changed ({len(changes)})</summary>", ""]
     if changes:
-        lines += ["| Status | Path | Hash |", "|---|---|---|"]
-        lines += [_row(change) for change in changes[:MAX_ROWS]]
+        # `dvc diff --json` without --show-hash (what most workflows pipe into cml-files) has no hashes: no column.
+        with_hash = any(change.hash or change.old_hash for change in changes)
+        lines += ["| Status | Path | Hash |", "|---|---|---|"] if with_hash else ["| Status | Path |", "|---|---|"]
+        lines += [_row(change, with_hash) for change in changes[:MAX_ROWS]]
         if len(changes) > MAX_ROWS:
             lines += ["", f"… {len(changes) - MAX_ROWS} more"]
     else:

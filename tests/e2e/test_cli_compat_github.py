@@ -319,7 +319,7 @@ def test_cml_files_script(run: Run) -> None:
     done = script(run, "cml-files", stdin=json.dumps(diff).encode())
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode()
-    assert out == files_markdown_from_json(json.dumps(diff)).rstrip("\n") + "\n"
+    assert out == files_markdown_from_json(json.dumps(diff)).rstrip("\n") + "\n\n"  # a blank line closes the HTML block
     assert "data/new.csv" in out and "model.pkl" in out
     assert run.gh.requests == []  # cml-files never talks to the forge
 

@@ -143,7 +143,7 @@ def test_cml_files_reads_the_metrics_flag(
     monkeypatch.setattr("sys.argv", ["cml-files", "-m", diff, "--maxchars", "100"])
     assert cli.files_main() == 0
     out, err = capsys.readouterr()
-    assert out == files_markdown_from_json(diff).rstrip("\n") + "\n"
+    assert out == files_markdown_from_json(diff).rstrip("\n") + "\n\n"  # a blank line closes the HTML block
     assert "old.csv" in out and "b.txt" in out
     assert "notice: --maxchars is accepted for CML compatibility and ignored" in err
 

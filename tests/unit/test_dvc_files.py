@@ -42,12 +42,13 @@ def test_every_status_with_short_hashes_in_dvc_order() -> None:
 
 def test_output_without_hashes_from_plain_dvc_diff_json() -> None:
     text = json.dumps({"added": [], "deleted": [], "modified": [{"path": "data.txt"}], "renamed": []})
-    assert "| modified | <code>data.txt</code> |  |\n" in files_markdown_from_json(text)
+    # No hash anywhere (plain `dvc diff --json`): no Hash column rather than an empty one.
+    assert "| Status | Path |\n|---|---|\n| modified | <code>data.txt</code> |\n" in files_markdown_from_json(text)
 
 
 def test_paths_are_escaped() -> None:
     text = json.dumps({"added": [{"path": "x|y<script>&`z`.csv"}]})
-    assert "| added | <code>x&#124;y&lt;script&gt;&amp;`z`.csv</code> |  |" in files_markdown_from_json(text)
+    assert "| added | <code>x&#124;y&lt;script&gt;&amp;`z`.csv</code> |\n" in files_markdown_from_json(text)
 
 
 def test_long_lists_are_capped_with_a_more_line() -> None:
