@@ -23,6 +23,10 @@ def _workspace(tmp: Any, base: dict[str, str], head: dict[str, str], remove: tup
     return Workspace(repo, base_sha, head_sha)
 
 
+def _acc_rises(tmp: Any) -> Workspace:
+    return _workspace(tmp, {"eval/metrics.json": '{"acc": 0.8}\n'}, {"eval/metrics.json": '{"acc": 0.9}\n'})
+
+
 def _run(gh: FakeGitHub, ws: Workspace, **inputs: str) -> tuple[Run, str, dict[str, Any]]:
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), send_as="both", **inputs)
@@ -31,6 +35,10 @@ def _run(gh: FakeGitHub, ws: Workspace, **inputs: str) -> tuple[Run, str, dict[s
     (check,) = gh.check_runs(gh.repo)
     assert gh.violations == []
     return run, comment["body"], check
+
+
+def _run_failing_on_regression(gh: FakeGitHub, ws: Workspace, thresholds: str) -> tuple[Run, str, dict[str, Any]]:
+    return _run(gh, ws, metrics="eval/metrics.json", thresholds=thresholds, fail_on_regression="true")
 
 
 def _gates(body: str) -> str:
@@ -120,11 +128,7 @@ def test_max_drop_on_a_new_metric_is_not_evaluated_and_does_not_fail(tmp_path: A
 def test_a_rule_that_matches_no_metric_fails_the_step_with_fail_on_regression(
     tmp_path: Any, fake_github: FakeGitHub
 ) -> None:
-    ws = _workspace(tmp_path, {"eval/metrics.json": '{"acc": 0.8}\n'}, {"eval/metrics.json": '{"acc": 0.9}\n'})
-    run, body, check = _run(
-        fake_github, ws, metrics="eval/metrics.json", thresholds="acc min 0.5\nacuracy min 0.5",
-        fail_on_regression="true",
-    )  # fmt: skip
+    run, body, check = _run_failing_on_regression(fake_github, _acc_rises(tmp_path), "acc min 0.5\nacuracy min 0.5")
     assert run.code == 1
     assert _gates(body) == (
         "❌ 1 passed, 1 not evaluated\n\nNot evaluated:\n\n- `acuracy min 0.5`: matches no metric\n"
@@ -136,10 +140,7 @@ def test_a_rule_that_matches_no_metric_fails_the_step_with_fail_on_regression(
 def test_an_improvement_that_trips_a_min_rule_is_marked_on_the_metric_with_a_positive_change(
     tmp_path: Any, fake_github: FakeGitHub
 ) -> None:
-    ws = _workspace(tmp_path, {"eval/metrics.json": '{"acc": 0.8}\n'}, {"eval/metrics.json": '{"acc": 0.9}\n'})
-    run, body, check = _run(
-        fake_github, ws, metrics="eval/metrics.json", thresholds="acc min 0.95", fail_on_regression="true"
-    )
+    run, body, check = _run_failing_on_regression(fake_github, _acc_rises(tmp_path), "acc min 0.95")
     assert run.code == 1
     assert _row(body, "acc") == ["eval/metrics.json", "❌ acc", "0.8", "0.9", "0.1"]
     assert _gates(body) == "❌ 1 gate tripped\n\nTripped:\n\n- `acc min 0.95` on eval/metrics.json:acc: 0.9 &lt; 0.95\n"
@@ -148,7 +149,7 @@ def test_an_improvement_that_trips_a_min_rule_is_marked_on_the_metric_with_a_pos
 
 
 def test_all_gates_passed_titles_the_check(tmp_path: Any, fake_github: FakeGitHub) -> None:
-    ws = _workspace(tmp_path, {"eval/metrics.json": '{"acc": 0.8}\n'}, {"eval/metrics.json": '{"acc": 0.9}\n'})
+    ws = _acc_rises(tmp_path)
     run, body, check = _run(fake_github, ws, metrics="eval/metrics.json", thresholds="acc min 0.5\nacc max-drop 0")
     assert run.code == 0
     assert _gates(body) == "All 2 gates passed ✅\n"
