@@ -76,7 +76,7 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
             for index, (doc_path, text) in enumerate(parts.texts):
                 prepare_referenced(ctx.workspace, index, doc_path, text, media,
                                    max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip
-            for message in [*parts.warnings, *media.warnings]:
+            for message in [*parts.warnings, *media.warnings, *(parts.gates.notes if parts.gates else ())]:
                 workflow.warning(message)
         return _publish(settings, ctx, forge, options, parts, media, baseline, target, can_publish)
 

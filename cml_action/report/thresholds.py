@@ -152,6 +152,16 @@ class Gates:
             return f"{count} gate{'' if count == 1 else 's'} {outcome}"
         return ", ".join(f"{count} {outcome}" for count, outcome in present)
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Plain-text log lines (warnings) for the gates that judged nothing; the report lists them too."""
+        return tuple(
+            f"thresholds line {gate.rule.line}: rule '{gate.rule.text}' not evaluated"
+            + (f" on {gate.path}:{gate.metric}" if gate.path or gate.metric else "")
+            + f": {gate.reason}"
+            for gate in self.not_evaluated
+        )
+
 
 def _judge(rule: Rule, row: MetricRow, has_baseline: bool) -> tuple[Outcome, str]:
     new, old = row.new, row.old

@@ -141,6 +141,14 @@ def test_new_metric_is_the_only_not_evaluated_state_that_does_not_block() -> Non
     assert gates.blocking == gates.results[1:]
 
 
+def test_gates_that_judged_nothing_are_log_notes() -> None:
+    gates = evaluate_gates(parse_thresholds("n max 1\nnan max-rise 1\ntypo min 1"), diff_metrics(BASE, CUR))
+    assert gates.notes == (
+        "thresholds line 2: rule 'nan max-rise 1' not evaluated on eval/m.json:nan: new metric, no baseline",
+        "thresholds line 3: rule 'typo min 1' not evaluated: matches no metric",
+    )
+
+
 def test_baseline_value_that_is_not_a_number_is_not_evaluated() -> None:
     diff = diff_metrics({"m.json": {"acc": "n/a"}}, {"m.json": {"acc": 0.5}})
     (gate,) = evaluate_gates(parse_thresholds("acc max-drop 0.1"), diff).results
