@@ -56,7 +56,7 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     dvc_outputs: list[str] = []
     if from_dvc_yaml:
         dvc_outputs = _dvc_outputs(ws, patterns)
-    present, missing = _split_missing(ws, [pattern for pattern in patterns if pattern not in dvc_outputs])
+    present, missing, named = _split_missing(ws, [pattern for pattern in patterns if pattern not in dvc_outputs])
     paths = workspace.resolve_paths(ws, present, "metrics") if present else ()
     for path in paths:
         rel = workspace.relative_to_repo(ws, path)
@@ -74,8 +74,8 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
             )
         sides.current[rel] = current
         if baseline_sha:
-            sides.baseline[rel], warning, _ = _read_baseline(ws, baseline_sha, rel)
-            if warning:
+            sides.baseline[rel], warning, found = _read_baseline(ws, baseline_sha, rel)
+            if warning and (found or rel in named):  # a glob's new match is expected to be absent there
                 warnings.append(warning)
         else:
             sides.baseline[rel] = None
@@ -86,16 +86,20 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     return MetricsSides(sides.baseline, sides.current, tuple(warnings))
 
 
-def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Patterns to read, and named files (no glob) missing in the working tree as workspace-relative paths.
+def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """Patterns to read; named files (no glob) missing in the working tree; and the named files present (both as
+    workspace-relative paths).
     A missing metrics file is data of this run (training failed, `dvc pull` skipped), not bad input: it becomes
     a warning and its baseline is still read, so the table shows what disappeared and its gates trip."""
     present: list[str] = []
     missing: list[str] = []
+    named: set[str] = set()
     for pattern in patterns:
         path = None if _GLOB_CHARS & set(pattern) else workspace.resolve_one(ws, pattern, "metrics", must_exist=False)
         if path is None or path.exists() or path.is_symlink():
             present.append(pattern)  # globs matching nothing are left to resolve_paths
+            if path is not None and path.is_file():
+                named.add(workspace.relative_to_repo(ws, path))
             continue
         try:
             missing.append(workspace.relative_to_repo(ws, path))
@@ -103,7 +107,7 @@ def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], 
             raise InputError(
                 "metrics", f"'{pattern}' points outside the workspace", "name a file inside the repository checkout"
             ) from None
-    return tuple(present), tuple(missing)
+    return tuple(present), tuple(missing), frozenset(named)
 
 
 def _add_missing(ws: Path, rel: str, baseline_sha: str | None, sides: MetricsSides) -> str:

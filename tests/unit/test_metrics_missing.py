@@ -49,6 +49,14 @@ def test_a_file_missing_at_the_baseline_is_a_warning(tmp_path: Path) -> None:
     assert sides.warnings == (f"metrics file '{METRICS}' is not in the baseline {base[:7]} (new in this change?)",)
 
 
+def test_a_new_file_matched_by_a_glob_is_not_named_so_its_absent_baseline_is_no_warning(tmp_path: Path) -> None:
+    path = init_repo(tmp_path / "ws")
+    base = commit_files(path, {"README.md": "x"})
+    commit_files(path, {METRICS: '{"acc": 0.9}\n'})
+    sides = collect_metrics(path, ("eval/*.json",), base)
+    assert (sides.baseline, sides.current, sides.warnings) == ({METRICS: None}, {METRICS: {"acc": 0.9}}, ())
+
+
 def test_a_file_missing_on_both_sides_is_one_warning(tmp_path: Path) -> None:
     path = init_repo(tmp_path / "ws")
     base = commit_files(path, {"README.md": "x"})
