@@ -213,12 +213,13 @@ def _show(value: object) -> str:
     return format_value(value, 5)
 
 
-def _unmatched(rule: Rule, missing_at_head: tuple[str, ...]) -> GateResult:
-    """A rule that matched no metric judged nothing. When a metrics file is missing at head, its metrics are the
-    likely ones the rule guards: that trips the gate rather than letting a failed training pass."""
-    if missing_at_head:
-        files = ", ".join(f"'{path}'" for path in missing_at_head)
-        verb = "is" if len(missing_at_head) == 1 else "are"
+def _unmatched(rule: Rule, unknown_files: tuple[str, ...]) -> GateResult:
+    """A rule that matched no metric judged nothing. When a metrics file is missing at head and its metrics are
+    unknown (no baseline either), they are the likely ones the rule guards: that trips the gate rather than
+    letting a failed training pass."""
+    if unknown_files:
+        files = ", ".join(f"'{path}'" for path in unknown_files)
+        verb = "is" if len(unknown_files) == 1 else "are"
         return GateResult(rule, "tripped", f"{NO_MATCH}; {files} {verb} missing at head")
     return GateResult(rule, "not evaluated", NO_MATCH)
 
@@ -234,10 +235,12 @@ def evaluate_gates(
     `has_baseline`: whether a baseline commit was read at all (else a metric absent there is not "new").
     `missing_at_head`: metrics files expected but absent (or unreadable) in the working tree."""
     results: list[GateResult] = []
+    known = diff.paths
+    unknown = tuple(path for path in missing_at_head if path not in known)  # nor read at the baseline
     for rule in rules:
         matched = [row for row in diff.rows if rule.matches(row)]
         if not matched:
-            results.append(_unmatched(rule, missing_at_head))
+            results.append(_unmatched(rule, unknown))
         for row in matched:
             outcome, reason = _judge(rule, row, has_baseline)
             results.append(GateResult(rule, outcome, reason, row.path, row.metric))

@@ -162,6 +162,12 @@ def test_rule_matching_nothing_trips_when_a_metrics_file_is_missing_at_head() ->
     assert [(g.outcome, g.reason) for g in gates.results] == [("tripped", reason), ("tripped", reason)]
 
 
+def test_rule_matching_nothing_is_not_evaluated_when_the_missing_file_s_baseline_metrics_are_known() -> None:
+    diff = diff_metrics({"eval/metrics.json": {"acc": 0.8}}, {"eval/metrics.json": None})
+    gates = evaluate_gates(parse_thresholds("typo min 1"), diff, missing_at_head=("eval/metrics.json",))
+    assert [(g.outcome, g.reason) for g in gates.results] == [("not evaluated", "matches no metric")]
+
+
 def test_each_matched_metric_is_its_own_gate() -> None:
     gates = evaluate_gates(parse_thresholds("avg_prec.* max-drop 0.05"), diff_metrics(BASE, CUR))
     assert [(g.metric, g.outcome) for g in gates.results] == [
