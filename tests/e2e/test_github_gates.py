@@ -107,6 +107,22 @@ def test_dvc_yaml_metrics_file_missing_at_head_is_a_warning_and_its_gate_trips(
     assert run.outputs["regressions"] == "1"
 
 
+def test_dvc_yaml_metrics_file_never_produced_trips_the_gates_that_match_nothing(
+    tmp_path: Any, fake_github: FakeGitHub
+) -> None:
+    # Declared in dvc.yaml, absent at the baseline and at head (not pulled, training failed): nothing is known
+    # about its metrics, so a gate that matches nothing cannot pass.
+    ws = _workspace(tmp_path, {"dvc.yaml": DVC_YAML, "eval/metrics.json": '{"acc": 0.8}\n'}, {"README.md": "x"})
+    run, body, check = _run(fake_github, ws, thresholds="acc min 0.5\nstep max 100", fail_on_regression="true")
+    assert run.code == 1
+    assert _gates(body) == (
+        "❌ 1 passed, 1 tripped\n\nTripped:\n\n"
+        "- `step max 100`: matches no metric; 'eval/live/metrics.json' is missing at head\n"
+    )
+    assert f"> - metrics file 'eval/live/metrics.json' {MISSING_HINT} and in the baseline {ws.base[:7]}" in body
+    assert (check["conclusion"], check["output"]["title"]) == ("failure", "1 passed, 1 tripped")
+
+
 def test_max_drop_on_a_new_metric_is_not_evaluated_and_does_not_fail(tmp_path: Any, fake_github: FakeGitHub) -> None:
     ws = _workspace(
         tmp_path, {"eval/metrics.json": '{"acc": 0.8}\n'}, {"eval/metrics.json": '{"acc": 0.9, "f1": 0.7}\n'}
