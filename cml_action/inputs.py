@@ -84,7 +84,12 @@ SCHEMA: tuple[Input, ...] = (
         "",
         "Regression gates, one per line: '<metric glob> min|max|max-drop|max-rise <number>[%]'.",
     ),
-    Input("fail-on-regression", Kind.BOOL, "false", "Fail the step (after publishing) when a gate trips."),
+    Input(
+        "fail-on-regression",
+        Kind.BOOL,
+        "false",
+        "Fail the step (after publishing) when a gate trips or judged nothing (a new metric without baseline aside).",
+    ),
     Input("plots", Kind.PATHS, "", "Plot data files (CSV/TSV/JSON) or DVC plot ids, drawn baseline vs current."),
     Input("dvc-diff", Kind.BOOL, "false", "Add a 'Files changed' section from 'dvc diff' against the baseline."),
     Input(

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cml_action import gitrepo, workspace
-from cml_action.errors import CmlError
+from cml_action.errors import CmlError, InputError
 
 FlatMetrics = Mapping[str, object]
+_GLOB_CHARS = frozenset("*?[")  # as workspace.resolve_paths
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,18 @@ def metric_patterns(ws: Path, requested: Sequence[str]) -> tuple[tuple[str, ...]
     return tuple(declared_metrics(ws)), True
 
 
-def _read_baseline(ws: Path, baseline_sha: str, rel: str) -> tuple[FlatMetrics | None, str]:
+def _read_baseline(ws: Path, baseline_sha: str, rel: str) -> tuple[FlatMetrics | None, str, bool]:
+    """The baseline's metrics, a warning ("" when none), and whether the file exists at the baseline."""
     from cml_action.report.readers import read_metrics
 
     data = gitrepo.show_file(ws, baseline_sha, rel)
     if data is None:
-        return None, ""
+        return None, f"metrics file '{rel}' is not in the baseline {baseline_sha[:7]} (new in this change?)", False
     try:
-        return read_metrics(rel, data.decode("utf-8-sig")), ""
+        return read_metrics(rel, data.decode("utf-8-sig")), "", True
     except (CmlError, UnicodeDecodeError) as exc:
         # A broken baseline must not block the current report: show the current values, say why.
-        return None, f"baseline {baseline_sha[:7]} of {rel}: {exc}"
+        return None, f"baseline {baseline_sha[:7]} of {rel}: {exc}", True
 
 
 def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None) -> MetricsSides:
@@ -53,11 +55,9 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     warnings: list[str] = []
     dvc_outputs: list[str] = []
     if from_dvc_yaml:
-        existing = tuple(p for p in patterns if (ws / p).exists())
-        paths = workspace.resolve_paths(ws, existing, "metrics") if existing else ()
         dvc_outputs = _dvc_outputs(ws, patterns)
-    else:
-        paths = workspace.resolve_paths(ws, patterns, "metrics")
+    present, missing, named = _split_missing(ws, [pattern for pattern in patterns if pattern not in dvc_outputs])
+    paths = workspace.resolve_paths(ws, present, "metrics") if present else ()
     for path in paths:
         rel = workspace.relative_to_repo(ws, path)
         if rel in dvc_outputs:
@@ -74,14 +74,52 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
             )
         sides.current[rel] = current
         if baseline_sha:
-            sides.baseline[rel], warning = _read_baseline(ws, baseline_sha, rel)
-            if warning:
+            sides.baseline[rel], warning, found = _read_baseline(ws, baseline_sha, rel)
+            if warning and (found or rel in named):  # a glob's new match is expected to be absent there
                 warnings.append(warning)
         else:
             sides.baseline[rel] = None
+    for rel in missing:
+        warnings.append(_add_missing(ws, rel, baseline_sha, sides))
     if dvc_outputs:
         warnings += _add_dvc_metrics(ws, dvc_outputs, baseline_sha, sides)
     return MetricsSides(sides.baseline, sides.current, tuple(warnings))
+
+
+def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
+    """Patterns to read; named files (no glob) missing in the working tree; and the named files present (both as
+    workspace-relative paths).
+    A missing metrics file is data of this run (training failed, `dvc pull` skipped), not bad input: it becomes
+    a warning and its baseline is still read, so the table shows what disappeared and its gates trip."""
+    present: list[str] = []
+    missing: list[str] = []
+    named: set[str] = set()
+    for pattern in patterns:
+        path = None if _GLOB_CHARS & set(pattern) else workspace.resolve_one(ws, pattern, "metrics", must_exist=False)
+        if path is None or path.exists() or path.is_symlink():
+            present.append(pattern)  # globs matching nothing are left to resolve_paths
+            if path is not None and path.is_file():
+                named.add(workspace.relative_to_repo(ws, path))
+            continue
+        try:
+            missing.append(workspace.relative_to_repo(ws, path))
+        except ValueError:
+            raise InputError(
+                "metrics", f"'{pattern}' points outside the workspace", "name a file inside the repository checkout"
+            ) from None
+    return tuple(present), tuple(missing), frozenset(named)
+
+
+def _add_missing(ws: Path, rel: str, baseline_sha: str | None, sides: MetricsSides) -> str:
+    sides.current[rel] = None
+    sides.baseline[rel] = None
+    warning = f"metrics file '{rel}' is missing in the working tree (did the pipeline fail, or 'dvc pull' not run?)"
+    if not baseline_sha:
+        return warning
+    sides.baseline[rel], baseline_warning, found = _read_baseline(ws, baseline_sha, rel)
+    if not found:
+        return f"{warning} and in the baseline {baseline_sha[:7]}"
+    return f"{warning}; {baseline_warning}" if baseline_warning else warning
 
 
 def _dvc_outputs(ws: Path, patterns: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cml_action import workflow
 from cml_action.baseline import Baseline, resolve_baseline
@@ -20,6 +21,9 @@ from cml_action.media import MediaSet, prepare_inputs, prepare_referenced
 from cml_action.render_parts import Parts, build_parts, compose
 from cml_action.report.assemble import ReportParts
 from cml_action.targets import parse_target
+
+if TYPE_CHECKING:
+    from cml_action.report.thresholds import Gates
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
             for index, (doc_path, text) in enumerate(parts.texts):
                 prepare_referenced(ctx.workspace, index, doc_path, text, media,
                                    max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip
-            for message in [*parts.warnings, *media.warnings]:
+            for message in [*parts.warnings, *media.warnings, *(parts.gates.notes if parts.gates else ())]:
                 workflow.warning(message)
         return _publish(settings, ctx, forge, options, parts, media, baseline, target, can_publish)
 
@@ -116,19 +120,21 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     if settings.summary:
         workflow.write_summary(full)
     hint = _full_report_hint(ctx, report_file)
-    regressions = len(parts.trips)
+    gates = parts.gates or _no_gates()
+    regressions = len(gates.tripped)
     # Set before posting: when publishing fails for good, the step still points at the full report.
     workflow.set_output("report-file", str(report_file))
     workflow.set_output("regressions", str(regressions))
     comment = check = None
     if can_publish:
         published = tuple((image.alt, urls[image.sha256]) for image in images if image.sha256 in urls)
-        composed = Composed(report, marker_for(key), key, target, published, hint, bool(parts.trips))
+        composed = Composed(report, marker_for(key), key, target, published, hint, gates)
         comment, check = _post(settings, ctx, forge, composed)
     _set_publish_outputs(comment, check)
-    failed = settings.fail_on_regression and regressions > 0
+    # Not evaluated counts too (a typo'd glob, a missing baseline): only a metric new in this change may pass.
+    failed = settings.fail_on_regression and bool(gates.blocking)
     if failed:
-        workflow.error(f"{regressions} regression gate(s) tripped (fail-on-regression is true)")
+        workflow.error(f"regression gates: {gates.summary}, see the report's Gates (fail-on-regression is true)")
     return Outcome(report_file, comment, check, regressions, 1 if failed else 0)
 
 
@@ -142,7 +148,7 @@ class Composed:
     target: Target
     images: tuple[tuple[str, str], ...]  # (alt, url) of published images
     full_report_hint: str
-    tripped: bool
+    gates: Gates
 
 
 PostResult = tuple[Published | None, Published | None]
@@ -156,8 +162,10 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
     hint = composed.full_report_hint
     if settings.wants_check:
         summary = fit_report(composed.report, limits.check, unit=limits.check_unit, full_report_hint=hint)
-        conclusion: Conclusion = "failure" if composed.tripped else "success"
-        request = CheckRequest(settings.title, summary, conclusion, ctx.head_sha, composed.images, composed.key)
+        gates = composed.gates
+        conclusion: Conclusion = "failure" if gates.blocking else "success"
+        request = CheckRequest(settings.title, summary, conclusion, ctx.head_sha, composed.images, composed.key,
+                               headline=gates.summary)  # fmt: skip
         with workflow.group("Publish check"):
             check = forge.post_check(request)
             print(f"Check: {check.url}")
@@ -171,6 +179,12 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed)
             else:
                 print(f"Report posted to {comment.where or 'the forge'}: {comment.url}")
     return comment, check
+
+
+def _no_gates() -> Gates:
+    from cml_action.report.thresholds import Gates
+
+    return Gates()
 
 
 def _write_report_file(out_dir: Path, markdown: str) -> Path:

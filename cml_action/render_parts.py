@@ -23,7 +23,7 @@ from cml_action.metrics_source import collect_metrics
 from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
-    from cml_action.report.thresholds import Rule, Trip
+    from cml_action.report.thresholds import Gates, Rule
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Parts:
     verdict_md: str = ""
     files_md: str = ""
     plot_titles: dict[str, str] = field(default_factory=dict)  # sha256 -> plot title
-    trips: tuple[Trip, ...] = ()
+    gates: Gates | None = None  # None without thresholds
     warnings: list[str] = field(default_factory=list)
 
 
@@ -65,26 +65,21 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
 
     sides = collect_metrics(ctx.workspace, settings.metrics, baseline.sha)
     parts.warnings.extend(sides.warnings)
-    if not sides.current and not sides.baseline:
-        if rules:
-            parts.warnings.append("thresholds are set but no metrics were read (set the 'metrics' input)")
-        return
+    if rules and not sides.current and not sides.baseline:
+        parts.warnings.append("thresholds are set but no metrics were read (set the 'metrics' input)")
     diff = diff_metrics(sides.baseline, sides.current)
-    if rules:
-        gates = evaluate_gates(rules, diff)
-        parts.trips = gates.trips
-        parts.warnings.extend(gates.warnings)
-    tripped = tripped_keys(parts.trips)
+    if rules:  # judged even without metrics: a gate that judged nothing must never pass
+        missing = tuple(path for path, metrics in sides.current.items() if metrics is None)
+        parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)
+        parts.verdict_md = render_verdict(parts.gates)
     parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,
         show_all=settings.metrics_all,
-        tripped=tripped,
+        tripped=tripped_keys(parts.gates) if parts.gates else frozenset(),
         baseline_label=baseline.short if baseline.sha else "baseline",
         current_label="current",
     )
-    if rules:
-        parts.verdict_md = render_verdict(rules, parts.trips)
 
 
 def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: MediaSet, parts: Parts,

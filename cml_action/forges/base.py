@@ -55,6 +55,7 @@ class CheckRequest:
     head_sha: str
     images: Sequence[tuple[str, str]] = ()  # (alt, url) pairs for GitHub's output.images
     external_id: str = ""  # the report key, so a rerun can find its check
+    headline: str = ""  # the outcome in a few words ("1 gate tripped"); "" falls back to the title
 
 
 MergeMethod = Literal["merge", "rebase", "squash"]

@@ -261,7 +261,7 @@ class GitHubForge:
         return self._guard("check", lambda: self._post_check(request))
 
     def _post_check(self, request: CheckRequest) -> Published:
-        output: dict[str, Any] = {"title": request.title, "summary": request.summary}
+        output: dict[str, Any] = {"title": request.headline or request.title, "summary": request.summary}
         if request.images:
             output["images"] = [{"alt": alt, "image_url": url} for alt, url in request.images]
         body: dict[str, Any] = {"name": request.title, "head_sha": request.head_sha}

@@ -112,7 +112,7 @@ class GitLabForge:
         """A commit status named after the title; the report itself goes in the note the pipeline posts too."""
         commit = self._project().commits.get(request.head_sha, lazy=True)
         state = "failed" if request.conclusion == "failure" else "success"
-        verdict = "regression gates tripped" if state == "failed" else "report published"
+        verdict = request.headline or ("regression gates tripped" if state == "failed" else "report published")
         payload = {"state": state, "name": request.title, "description": status_description(request.title, verdict)}
         if self._ctx.job_url:
             payload["target_url"] = self._ctx.job_url

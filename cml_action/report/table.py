@@ -9,7 +9,9 @@ from cml_action.report.diff import MetricRow, MetricsDiff
 from cml_action.report.escape import display_width, escape_cell
 
 MISSING = "-"  # DVC's fill value for a missing side or a missing change
-TRIPPED_MARKER = "❌ "  # prefixed to the Change cell of a row that trips a threshold gate
+# Prefixed to the Metric cell of a row that trips a gate. It marks the metric, not the change: the Change cell
+# stays DVC's signed number, since a rise can trip a gate too (`acc min 0.99` with acc 0.9 -> 0.95).
+TRIPPED_MARKER = "❌ "
 _MIN_HEADER_PADDING = 2  # tabulate pads each column to at least len(header) + 2
 
 
@@ -57,12 +59,13 @@ def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict
     path = escaped_paths.get(row.path)
     if path is None:
         path = escaped_paths[row.path] = escape_cell(row.path)
+    metric = escape_cell(row.metric)
     return [
         path,
-        escape_cell(row.metric),
+        TRIPPED_MARKER + metric if is_tripped else metric,
         _value_cell(row.old, precision),
         _value_cell(row.new, precision),
-        TRIPPED_MARKER + change if is_tripped else change,
+        change,
     ]
 
 

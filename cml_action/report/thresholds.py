@@ -37,20 +37,6 @@ class Rule:
         return fnmatchcase(f"{row.path}:{row.metric}", self.glob) or fnmatchcase(row.metric, self.glob)
 
 
-@dataclass(frozen=True)
-class Trip:
-    """A rule that failed on one metric; `reason` is plain text (escape before rendering)."""
-
-    rule: Rule
-    path: str
-    metric: str
-    reason: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.path, self.metric)
-
-
 def parse_thresholds(text: str) -> tuple[Rule, ...]:
     rules = []
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -95,25 +81,115 @@ def _exceeds(amount: float, limit: float) -> bool:
     return amount > limit and not math.isclose(amount, limit, rel_tol=_REL_TOLERANCE, abs_tol=_ABS_TOLERANCE)
 
 
-def _check(rule: Rule, row: MetricRow) -> str | None:
-    """None when the rule passes or does not apply; else the reason it tripped."""
+Outcome = Literal["passed", "tripped", "not evaluated"]
+# Why a gate was not evaluated. Only NEW_METRIC is a normal state (the metric did not exist before this change);
+# every other reason means the gate could not do its job, which fail-on-regression treats as a failure.
+NEW_METRIC = "new metric, no baseline"
+NO_BASELINE = "no baseline to compare with"
+NOT_NUMBER = "not a number"
+BASELINE_NOT_NUMBER = "baseline value is not a number"
+NO_MATCH = "matches no metric"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One gate: a rule applied to one metric, or a rule that matched no metric (`path` and `metric` empty).
+    `reason` is plain text (escape before rendering): why it tripped or was not evaluated; "" when passed."""
+
+    rule: Rule
+    outcome: Outcome
+    reason: str = ""
+    path: str = ""
+    metric: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.path, self.metric)
+
+    @property
+    def blocks(self) -> bool:
+        """Fails the step under fail-on-regression: a trip, or a gate that judged nothing for a reason other
+        than a metric that is new in this change."""
+        return self.outcome == "tripped" or (self.outcome == "not evaluated" and self.reason != NEW_METRIC)
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Every gate of a run, in rule order then metric order."""
+
+    results: tuple[GateResult, ...] = ()
+
+    def _with(self, outcome: Outcome) -> tuple[GateResult, ...]:
+        return tuple(gate for gate in self.results if gate.outcome == outcome)
+
+    @property
+    def passed(self) -> tuple[GateResult, ...]:
+        return self._with("passed")
+
+    @property
+    def tripped(self) -> tuple[GateResult, ...]:
+        return self._with("tripped")
+
+    @property
+    def not_evaluated(self) -> tuple[GateResult, ...]:
+        return self._with("not evaluated")
+
+    @property
+    def blocking(self) -> tuple[GateResult, ...]:
+        return tuple(gate for gate in self.results if gate.blocks)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.results) and len(self.passed) == len(self.results)
+
+    @property
+    def summary(self) -> str:
+        """ "3 gates passed", "1 gate tripped", "2 passed, 1 tripped, 1 not evaluated"; "" without gates."""
+        counts = [(len(self._with(outcome)), outcome) for outcome in ("passed", "tripped", "not evaluated")]
+        present = [(count, outcome) for count, outcome in counts if count]
+        if len(present) == 1:
+            count, outcome = present[0]
+            return f"{count} gate{'' if count == 1 else 's'} {outcome}"
+        return ", ".join(f"{count} {outcome}" for count, outcome in present)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Plain-text log lines (warnings) for the gates that judged nothing; the report lists them too."""
+        return tuple(
+            f"thresholds line {gate.rule.line}: rule '{gate.rule.text}' not evaluated"
+            + (f" on {gate.path}:{gate.metric}" if gate.path or gate.metric else "")
+            + f": {gate.reason}"
+            for gate in self.not_evaluated
+        )
+
+
+def _judge(rule: Rule, row: MetricRow, has_baseline: bool) -> tuple[Outcome, str]:
     new, old = row.new, row.old
+    if new is None:
+        return "tripped", f"missing at head (baseline {_show(old)})"
+    if not is_number(new):
+        return "not evaluated", NOT_NUMBER
     if rule.kind in ("min", "max"):
-        if new is None and is_number(old):
-            return "missing in the current metrics"
-        if not is_number(new):
-            return None
-        value = float(new)  # type: ignore[arg-type]
-        if math.isnan(value):
-            return "is NaN"
-        if rule.kind == "min" and _exceeds(rule.value, value):
-            return f"{_show(new)} < {rule.amount}"
-        if rule.kind == "max" and _exceeds(value, rule.value):
-            return f"{_show(new)} > {rule.amount}"
-        return None
-    if not (is_number(old) and is_number(new)):
-        return None
-    return _check_change(rule, old, new)  # type: ignore[arg-type]  # ints stay ints in the message
+        return _verdict(_check_bound(rule, new))  # type: ignore[arg-type]
+    if old is None:
+        return "not evaluated", NEW_METRIC if has_baseline else NO_BASELINE
+    if not is_number(old):
+        return "not evaluated", BASELINE_NOT_NUMBER
+    return _verdict(_check_change(rule, old, new))  # type: ignore[arg-type]  # ints stay ints in the message
+
+
+def _verdict(reason: str | None) -> tuple[Outcome, str]:
+    return ("passed", "") if reason is None else ("tripped", reason)
+
+
+def _check_bound(rule: Rule, new: float) -> str | None:
+    if math.isnan(new):
+        return "is NaN"
+    if rule.kind == "min" and _exceeds(rule.value, new):
+        return f"{_show(new)} < {rule.amount}"
+    if rule.kind == "max" and _exceeds(new, rule.value):
+        return f"{_show(new)} > {rule.amount}"
+    return None
 
 
 def _check_change(rule: Rule, old: float, new: float) -> str | None:
@@ -137,51 +213,63 @@ def _show(value: object) -> str:
     return format_value(value, 5)
 
 
-def applies(rule: Rule, row: MetricRow) -> bool:
-    """A row the rule can judge: min/max need a current (or vanished) number, changes need numbers on both sides."""
-    if rule.kind in ("min", "max"):
-        return is_number(row.new) or (row.new is None and is_number(row.old))
-    return is_number(row.old) and is_number(row.new)
+def _unmatched(rule: Rule, unknown_files: tuple[str, ...]) -> GateResult:
+    """A rule that matched no metric judged nothing. When a metrics file is missing at head and its metrics are
+    unknown (no baseline either), they are the likely ones the rule guards: that trips the gate rather than
+    letting a failed training pass."""
+    if unknown_files:
+        files = ", ".join(f"'{path}'" for path in unknown_files)
+        verb = "is" if len(unknown_files) == 1 else "are"
+        return GateResult(rule, "tripped", f"{NO_MATCH}; {files} {verb} missing at head")
+    return GateResult(rule, "not evaluated", NO_MATCH)
 
 
-@dataclass(frozen=True)
-class GateResult:
-    trips: tuple[Trip, ...]
-    warnings: tuple[str, ...]
-
-
-def evaluate_gates(rules: tuple[Rule, ...], diff: MetricsDiff) -> GateResult:
-    trips = []
+def evaluate_gates(
+    rules: tuple[Rule, ...],
+    diff: MetricsDiff,
+    *,
+    has_baseline: bool = True,
+    missing_at_head: tuple[str, ...] = (),
+) -> Gates:
+    """Every (rule, matching metric) gate; a rule matching nothing is one gate of its own.
+    `has_baseline`: whether a baseline commit was read at all (else a metric absent there is not "new").
+    `missing_at_head`: metrics files expected but absent (or unreadable) in the working tree."""
+    results: list[GateResult] = []
+    known = diff.paths
+    unknown = tuple(path for path in missing_at_head if path not in known)  # nor read at the baseline
     for rule in rules:
-        for row in diff.rows:
-            if rule.matches(row) and (reason := _check(rule, row)) is not None:
-                trips.append(Trip(rule=rule, path=row.path, metric=row.metric, reason=reason))
-    return GateResult(trips=tuple(trips), warnings=unmatched_warnings(rules, diff))
+        matched = [row for row in diff.rows if rule.matches(row)]
+        if not matched:
+            results.append(_unmatched(rule, unknown))
+        for row in matched:
+            outcome, reason = _judge(rule, row, has_baseline)
+            results.append(GateResult(rule, outcome, reason, row.path, row.metric))
+    return Gates(tuple(results))
 
 
-def unmatched_warnings(rules: tuple[Rule, ...], diff: MetricsDiff) -> tuple[str, ...]:
-    """A rule that judges no metric is a warning (typo in the glob, metric renamed), never an error."""
-    warnings = []
-    for rule in rules:
-        if not any(rule.matches(row) and applies(rule, row) for row in diff.rows):
-            warnings.append(f"thresholds line {rule.line}: rule '{rule.text}' matches no numeric metric")
-    return tuple(warnings)
+def tripped_keys(gates: Gates) -> frozenset[tuple[str, str]]:
+    """(path, metric) of every metric that tripped a gate: the rows the table marks."""
+    return frozenset(gate.key for gate in gates.tripped if gate.metric or gate.path)
 
 
-def tripped_keys(trips: tuple[Trip, ...]) -> frozenset[tuple[str, str]]:
-    return frozenset(trip.key for trip in trips)
+def _gate_line(gate: GateResult) -> str:
+    where = f" on {escape_markdown(f'{gate.path}:{gate.metric}')}" if gate.path or gate.metric else ""
+    return f"- {code_span(gate.rule.text)}{where}: {escape_markdown(gate.reason)}"
 
 
-def render_verdict(rules: tuple[Rule, ...], trips: tuple[Trip, ...], *, heading: str = "### Gates") -> str:
-    """Markdown section: every tripped gate, or "All N gates passed ✅"; "" when there are no rules."""
-    if not rules:
+def render_verdict(gates: Gates, *, heading: str = "### Gates") -> str:
+    """Markdown section: "All N gates passed ✅" only when every gate was evaluated and passed; else the counts
+    ("❌ 2 passed, 1 tripped, 1 not evaluated"; ⚠️ when nothing blocks) and every tripped and not-evaluated gate
+    with its reason. "" without gates."""
+    if not gates.results:
         return ""
-    if not trips:
-        passed = "1 gate passed" if len(rules) == 1 else f"All {len(rules)} gates passed"
+    if gates.all_passed:
+        count = len(gates.results)
+        passed = "1 gate passed" if count == 1 else f"All {count} gates passed"
         return f"{heading}\n\n{passed} ✅\n"
-    failed_rules = len({trip.rule for trip in trips})
-    lines = [heading, "", f"❌ {failed_rules} of {len(rules)} gates tripped:", ""]
-    for trip in trips:
-        where = escape_markdown(f"{trip.path}:{trip.metric}")
-        lines.append(f"- {code_span(trip.rule.text)} on {where}: {escape_markdown(trip.reason)}")
+    mark = "❌" if gates.blocking else "⚠️"
+    lines = [heading, "", f"{mark} {gates.summary}"]
+    for title, listed in (("Tripped:", gates.tripped), ("Not evaluated:", gates.not_evaluated)):
+        if listed:
+            lines += ["", title, "", *(_gate_line(gate) for gate in listed)]
     return "\n".join(lines) + "\n"

@@ -43,7 +43,8 @@ CASES: tuple[Case, ...] = (
          "'r.md' points outside the workspace", files={"r.md": "@link:/etc/passwd"}),
     Case("report-empty", "report file is empty", _i(report="r.md"), "report file 'r.md' is empty", 0, files={"r.md": ""}),
     # metrics files
-    Case("metrics-missing", "metrics file does not exist", _i(metrics="m.json"), "input 'metrics': 'm.json' does not exist"),
+    Case("metrics-missing", "metrics file does not exist (training failed, not pulled)", _i(metrics="m.json"),
+         "metrics file 'm.json' is missing in the working tree", 0),
     Case("metrics-json", "malformed JSON", _i(metrics="m.json"), "m.json", files={"m.json": '{"a": 1,\n "b": }'}),
     Case("metrics-yaml", "malformed YAML", _i(metrics="m.yaml"), "m.yaml", files={"m.yaml": "a: 1\nb: [1, 2\n"}),
     Case("metrics-toml", "malformed TOML", _i(metrics="m.toml"), "m.toml", files={"m.toml": "a = 1\nb = \n"}),

@@ -278,6 +278,14 @@ def test_check_run_is_one_post_with_the_report(fake_github: FakeGitHub, conclusi
     assert published.url == run["html_url"]
 
 
+def test_check_run_output_title_is_the_gates_outcome(fake_github: FakeGitHub) -> None:
+    gh = fake_github
+    request = CheckRequest("CML Report", "s", "failure", gh.main_sha, headline="1 gate tripped")
+    forge(gh)[0].post_check(request)
+    assert gh.requests[0].json["name"] == "CML Report"
+    assert gh.requests[0].json["output"]["title"] == "1 gate tripped"
+
+
 def test_check_summary_over_the_limit_is_refused_by_github(fake_github: FakeGitHub) -> None:
     gh = fake_github
     request = CheckRequest("CML Report", "y" * 65536, "success", gh.main_sha)

@@ -199,6 +199,12 @@ def test_check_is_a_commit_status_named_after_the_title(fake_gitlab: FakeGitLab,
     assert fake_gitlab.statuses()[-1]["status"] == "success"
 
 
+def test_the_status_description_is_the_gates_outcome(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:
+    request = CheckRequest("CML Report", "s", "failure", fake_gitlab.head_sha, headline="1 passed, 1 tripped")
+    gitlab_forge(fake_gitlab, tmp_path).post_check(request)
+    assert fake_gitlab.statuses()[0]["description"] == "CML Report: 1 passed, 1 tripped"
+
+
 def test_a_long_title_keeps_the_status_description_within_255(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:
     title = "T" * 400
     gitlab_forge(fake_gitlab, tmp_path).post_check(CheckRequest(title, "s", "success", fake_gitlab.head_sha))

@@ -46,7 +46,7 @@ def _full_parts(key: str = "CI/report") -> ReportParts:
     rules = parse_thresholds(RULES)
     gates = evaluate_gates(rules, diff)
     metrics = render_metrics_section(
-        diff, precision=5, show_all=False, tripped=tripped_keys(gates.trips), baseline_label="def5678",
+        diff, precision=5, show_all=False, tripped=tripped_keys(gates), baseline_label="def5678",
         current_label="abc1234",
     )  # fmt: skip
     return ReportParts(
@@ -54,10 +54,10 @@ def _full_parts(key: str = "CI/report") -> ReportParts:
         texts=("Trained on **1000** images.\n\n![confusion](https://example.com/c.png)\n", "## Notes\n\nAll good.\n"),
         images_md="![roc](https://example.com/roc.png)",
         metrics_md=metrics,
-        verdict_md=render_verdict(rules, gates.trips),
+        verdict_md=render_verdict(gates),
         plots_md="### Plots\n\n![loss](https://example.com/loss.png)",
         files_md="### Files changed\n\n| Status | Path |\n|---|---|\n| modified | data/train.csv |",
-        warnings=(*gates.warnings, "image 'plots/missing.png' was not found; its link is left as is"),
+        warnings=("image 'plots/missing.png' was not found; its link is left as is",),
         head_sha="abc1234def5678abc1234def5678abc1234def56",
         baseline_sha="def5678abc1234def5678abc1234def5678abc12",
         run_url="https://github.com/o/r/actions/runs/42",
@@ -134,7 +134,7 @@ def test_fit_report_shortens_the_texts_so_table_gates_and_footer_survive() -> No
     big = ReportParts(**{**parts.__dict__, "texts": (*parts.texts, long_text)})
     fitted = fit_report(big, 4000, full_report_hint="the job summary")
     assert len(fitted) <= 4000
-    for survivor in ("### Metrics", "❌ -0.07346", "### Gates", "### Files changed", "Comparing `abc1234`"):
+    for survivor in ("### Metrics", "❌ roc_auc.test", "### Gates", "### Files changed", "Comparing `abc1234`"):
         assert survivor in fitted
     assert "> … report text truncated: " in fitted
     assert fitted.index("report text truncated") < fitted.index("![roc]")

@@ -49,12 +49,15 @@ def test_show_all_adds_unchanged_rows_and_labels_are_used() -> None:
     assert "| eval/metrics.json | new      | -         | 0.12      | -        |" in lines
 
 
-def test_tripped_rows_are_marked_and_shown_even_when_unchanged() -> None:
+def test_tripped_rows_mark_the_metric_keep_the_signed_change_and_are_shown_even_when_unchanged() -> None:
+    # acc rose (an improvement that still trips, say, `acc min 0.99`): the Change cell stays the plain signed
+    # number, never a regression mark; the mark names the metric that tripped.
     diff = diff_metrics(BASELINE, CURRENT)
     tripped = frozenset({("eval/metrics.json", "acc"), ("eval/metrics.json", "same")})
     lines = render_metrics_table(diff, precision=5, show_all=False, tripped=tripped).splitlines()
-    assert "| eval/metrics.json | acc      | 0.9    | 0.95        | ❌ 0.05  |" in lines
-    assert "| eval/metrics.json | same     | 0.5    | 0.5         | ❌ 0.0   |" in lines
+    assert "| eval/metrics.json | ❌ acc   | 0.9    | 0.95        | 0.05     |" in lines
+    assert "| eval/metrics.json | ❌ same  | 0.5    | 0.5         | 0.0      |" in lines
+    assert "| eval/metrics.json | gone     | 1      | -           | -        |" in lines
 
 
 def test_missing_file_on_one_side() -> None:

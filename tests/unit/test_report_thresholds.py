@@ -7,8 +7,10 @@ import pytest
 from cml_action.errors import InputError
 from cml_action.report.diff import diff_metrics
 from cml_action.report.thresholds import (
+    NEW_METRIC,
+    GateResult,
+    Gates,
     Rule,
-    Trip,
     evaluate_gates,
     parse_thresholds,
     render_verdict,
@@ -65,8 +67,13 @@ CUR = {"eval/m.json": {"roc_auc.test": 0.85, "avg_prec.macro": 0.89, "avg_prec.m
 
 
 def _trips(text: str) -> list[tuple[str, str, str]]:
-    result = evaluate_gates(parse_thresholds(text), diff_metrics(BASE, CUR))
-    return [(trip.rule.text, trip.metric, trip.reason) for trip in result.trips]
+    gates = evaluate_gates(parse_thresholds(text), diff_metrics(BASE, CUR))
+    return [(gate.rule.text, gate.metric, gate.reason) for gate in gates.tripped]
+
+
+def _outcomes(text: str, **context: object) -> list[tuple[str, str, str, str]]:
+    gates = evaluate_gates(parse_thresholds(text), diff_metrics(BASE, CUR), **context)  # type: ignore[arg-type]
+    return [(gate.rule.text, gate.metric, gate.outcome, gate.reason) for gate in gates.results]
 
 
 def test_min_and_max_are_absolute_bounds_on_the_current_value() -> None:
@@ -98,51 +105,130 @@ def test_glob_matches_path_colon_metric_or_metric() -> None:
     assert [trip[1] for trip in _trips("eval/*:n max 1\n*.json:loss max 0.1\nother.json:n max 1")] == ["n", "loss"]
 
 
-def test_missing_and_nan_current_values_trip_min_and_max() -> None:
-    assert _trips("gone min 0\nnan max 1") == [
-        ("gone min 0", "gone", "missing in the current metrics"),
-        ("nan max 1", "nan", "is NaN"),
+def test_nan_current_values_trip_min_and_max() -> None:
+    assert _trips("nan max 1\nnan min 0") == [("nan max 1", "nan", "is NaN"), ("nan min 0", "nan", "is NaN")]
+
+
+@pytest.mark.parametrize("kind", ["min 0", "max 9", "max-drop 1", "max-rise 5%"])
+def test_a_metric_missing_at_head_trips_every_kind_of_gate(kind: str) -> None:
+    assert _outcomes(f"gone {kind}") == [(f"gone {kind}", "gone", "tripped", "missing at head (baseline 1.0)")]
+
+
+def test_every_gate_state_with_its_reason() -> None:
+    rules = "n max 100\nroc_auc.test min 0.9\nnan max-drop 1\nname min 1\ntypo min 1"
+    assert _outcomes(rules) == [
+        ("n max 100", "n", "passed", ""),
+        ("roc_auc.test min 0.9", "roc_auc.test", "tripped", "0.85 < 0.9"),
+        ("nan max-drop 1", "nan", "not evaluated", NEW_METRIC),
+        ("name min 1", "name", "not evaluated", "not a number"),
+        ("typo min 1", "", "not evaluated", "matches no metric"),
     ]
 
 
-def test_rule_that_matches_nothing_is_a_warning_not_an_error() -> None:
-    rules = parse_thresholds("typo.* min 1\nname max 1\nroc_auc.test min 0.1")
-    result = evaluate_gates(rules, diff_metrics(BASE, CUR))
-    assert result.trips == ()
-    assert result.warnings == (
-        "thresholds line 1: rule 'typo.* min 1' matches no numeric metric",
-        "thresholds line 2: rule 'name max 1' matches no numeric metric",
+def test_relative_rule_without_any_baseline_is_not_evaluated_and_blocks() -> None:
+    gates = evaluate_gates(parse_thresholds("loss max-rise 5%"), diff_metrics({}, CUR), has_baseline=False)
+    (gate,) = gates.results
+    assert (gate.outcome, gate.reason, gate.blocks) == ("not evaluated", "no baseline to compare with", True)
+
+
+def test_new_metric_is_the_only_not_evaluated_state_that_does_not_block() -> None:
+    gates = evaluate_gates(parse_thresholds("nan max-rise 1\nname min 1\ntypo max 1"), diff_metrics(BASE, CUR))
+    assert [(gate.reason, gate.blocks) for gate in gates.results] == [
+        (NEW_METRIC, False),
+        ("not a number", True),
+        ("matches no metric", True),
+    ]
+    assert gates.blocking == gates.results[1:]
+
+
+def test_gates_that_judged_nothing_are_log_notes() -> None:
+    gates = evaluate_gates(parse_thresholds("n max 1\nnan max-rise 1\ntypo min 1"), diff_metrics(BASE, CUR))
+    assert gates.notes == (
+        "thresholds line 2: rule 'nan max-rise 1' not evaluated on eval/m.json:nan: new metric, no baseline",
+        "thresholds line 3: rule 'typo min 1' not evaluated: matches no metric",
     )
 
 
-def test_gates_give_trips_and_warnings() -> None:
-    rules = parse_thresholds("n max 1\ntypo min 1")
-    result = evaluate_gates(rules, diff_metrics(BASE, CUR))
-    assert isinstance(result.trips[0], Trip)
-    assert result.warnings == ("thresholds line 2: rule 'typo min 1' matches no numeric metric",)
-    assert tripped_keys(result.trips) == frozenset({("eval/m.json", "n")})
+def test_baseline_value_that_is_not_a_number_is_not_evaluated() -> None:
+    diff = diff_metrics({"m.json": {"acc": "n/a"}}, {"m.json": {"acc": 0.5}})
+    (gate,) = evaluate_gates(parse_thresholds("acc max-drop 0.1"), diff).results
+    assert (gate.outcome, gate.reason) == ("not evaluated", "baseline value is not a number")
 
 
-def test_verdict_lists_tripped_gates() -> None:
-    rules = parse_thresholds("roc_auc.test min 0.9\nloss max-rise 5%\nn max 100")
-    trips = evaluate_gates(rules, diff_metrics(BASE, CUR)).trips
-    assert render_verdict(rules, trips) == (
-        "### Gates\n\n❌ 2 of 3 gates tripped:\n\n"
+def test_rule_matching_nothing_trips_when_a_metrics_file_is_missing_at_head() -> None:
+    rules = parse_thresholds("acc min 0.9\nloss max-rise 1%")
+    gates = evaluate_gates(rules, diff_metrics({}, {}), missing_at_head=("eval/metrics.json",))
+    reason = "matches no metric; 'eval/metrics.json' is missing at head"
+    assert [(g.outcome, g.reason) for g in gates.results] == [("tripped", reason), ("tripped", reason)]
+
+
+def test_rule_matching_nothing_is_not_evaluated_when_the_missing_file_s_baseline_metrics_are_known() -> None:
+    diff = diff_metrics({"eval/metrics.json": {"acc": 0.8}}, {"eval/metrics.json": None})
+    gates = evaluate_gates(parse_thresholds("typo min 1"), diff, missing_at_head=("eval/metrics.json",))
+    assert [(g.outcome, g.reason) for g in gates.results] == [("not evaluated", "matches no metric")]
+
+
+def test_each_matched_metric_is_its_own_gate() -> None:
+    gates = evaluate_gates(parse_thresholds("avg_prec.* max-drop 0.05"), diff_metrics(BASE, CUR))
+    assert [(g.metric, g.outcome) for g in gates.results] == [
+        ("avg_prec.macro", "passed"),
+        ("avg_prec.micro", "tripped"),
+    ]
+    assert tripped_keys(gates) == frozenset({("eval/m.json", "avg_prec.micro")})
+    assert isinstance(gates.results[0], GateResult)
+
+
+@pytest.mark.parametrize(
+    ("rules", "summary"),
+    [
+        ("", ""),
+        ("n max 100", "1 gate passed"),
+        ("n max 100\nloss max 1\nroc_auc.test max 1", "3 gates passed"),
+        ("n max 1", "1 gate tripped"),
+        ("n max 1\nloss max 0.1", "2 gates tripped"),
+        ("typo min 1", "1 gate not evaluated"),
+        ("n max 100\nloss max 1\ntypo min 1", "2 passed, 1 not evaluated"),
+        ("n max 100\nloss max 1\nroc_auc.test min 0.9\ntypo min 1", "2 passed, 1 tripped, 1 not evaluated"),
+    ],
+)
+def test_summary_counts_each_state(rules: str, summary: str) -> None:
+    assert evaluate_gates(parse_thresholds(rules), diff_metrics(BASE, CUR)).summary == summary
+
+
+def test_verdict_counts_and_lists_tripped_and_not_evaluated_gates() -> None:
+    rules = parse_thresholds("roc_auc.test min 0.9\nloss max-rise 5%\nn max 100\nnan max-drop 1\ntypo min 1")
+    assert render_verdict(evaluate_gates(rules, diff_metrics(BASE, CUR))) == (
+        "### Gates\n\n❌ 1 passed, 2 tripped, 2 not evaluated\n\n"
+        "Tripped:\n\n"
         "- `roc_auc.test min 0.9` on eval/m.json:roc_auc.test: 0.85 &lt; 0.9\n"
-        "- `loss max-rise 5%` on eval/m.json:loss: rose 10.00% (0.2 → 0.22), limit 5%\n"
+        "- `loss max-rise 5%` on eval/m.json:loss: rose 10.00% (0.2 → 0.22), limit 5%\n\n"
+        "Not evaluated:\n\n"
+        "- `nan max-drop 1` on eval/m.json:nan: new metric, no baseline\n"
+        "- `typo min 1`: matches no metric\n"
     )
 
 
-def test_verdict_when_all_pass_and_without_rules() -> None:
+def test_verdict_with_only_new_metrics_not_evaluated_warns_without_failing() -> None:
+    rules = parse_thresholds("n max 100\nnan max-drop 1")
+    assert render_verdict(evaluate_gates(rules, diff_metrics(BASE, CUR))) == (
+        "### Gates\n\n⚠️ 1 passed, 1 not evaluated\n\n"
+        "Not evaluated:\n\n"
+        "- `nan max-drop 1` on eval/m.json:nan: new metric, no baseline\n"
+    )
+
+
+def test_verdict_says_passed_only_when_every_gate_was_evaluated_and_passed() -> None:
     diff = diff_metrics(BASE, CUR)
     rules = parse_thresholds("n max 100\nloss max 1")
-    assert render_verdict(rules, evaluate_gates(rules, diff).trips) == "### Gates\n\nAll 2 gates passed ✅\n"
-    assert render_verdict(rules[:1], ()) == "### Gates\n\n1 gate passed ✅\n"
-    assert render_verdict((), ()) == ""
+    assert render_verdict(evaluate_gates(rules, diff)) == "### Gates\n\nAll 2 gates passed ✅\n"
+    assert render_verdict(evaluate_gates(rules[:1], diff)) == "### Gates\n\n1 gate passed ✅\n"
+    assert render_verdict(Gates()) == ""
+    empty = render_verdict(evaluate_gates(rules, diff_metrics({}, {})))
+    assert "passed" not in empty and "❌ 2 gates not evaluated" in empty
 
 
 def test_hostile_metric_names_in_the_verdict_are_escaped() -> None:
-    diff = diff_metrics({"m.json": {"@bob|<b>": 1}}, {"m.json": {"@bob|<b>": 5}})
-    rules = parse_thresholds("* max 2")
-    verdict = render_verdict(rules, evaluate_gates(rules, diff).trips)
+    diff = diff_metrics({"m.json": {"@bob|<b>": 1, "x": 1}}, {"m.json": {"@bob|<b>": 5, "<i>x": "s"}})
+    verdict = render_verdict(evaluate_gates(parse_thresholds("* max 2"), diff))
     assert "m.json:@&#8203;bob\\|&lt;b&gt;: 5 &gt; 2" in verdict
+    assert "m.json:&lt;i&gt;x: not a number" in verdict
