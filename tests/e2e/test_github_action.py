@@ -280,7 +280,7 @@ def test_publishing_failure_keeps_the_report_and_fails_with_one_line(
     assert "Hello **team**" in (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
     # The step still points at the full report (set before posting), and claims no comment.
     assert run.outputs["report-file"] == str(ws.path / "cml-report" / "report.md")
-    assert "comment-url" not in run.outputs
+    assert run.outputs["comment-url"] == "" and run.outputs["comment-id"] == ""
     assert gh.issue_comments(gh.repo, number) == []
 
 
