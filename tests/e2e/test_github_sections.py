@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.github_support import calls
 from tests.e2e import test_github_action
+from tests.e2e.github_support import calls
 from tests.e2e.test_github_action import MARKER, Run, Workspace, pr_event, run_action
 from tests.fakes.github import FakeGitHub
 
