@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -206,4 +207,32 @@ def test_a_missing_report_file_is_a_warning_and_the_rest_is_posted(
     assert warning_lines(body) == [
         "> - report text left out: input 'report': 'missing.md' does not exist (check the path (relative to the "
         "workspace))"
+    ]
+
+
+def test_dvc_diff_quotes_dvcs_own_error_and_the_rest_is_posted(
+    fake_github: FakeGitHub, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gh, ws = fake_github, workspace
+    # A `dvc` that fails as DVC does with an S3 remote and no dvc-s3 installed.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_dvc = bin_dir / "dvc"
+    fake_dvc.write_text(
+        "#!/bin/sh\n"
+        "echo \"ERROR: unexpected error - s3 is supported, but requires 'dvc-s3' to be installed: "
+        "No module named 'dvc_s3'\" >&2\n"
+        "exit 255\n",
+        encoding="utf-8",
+    )
+    fake_dvc.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
+                     metrics="eval/metrics.json", dvc_diff="true")  # fmt: skip
+    body = _posted(gh, run, number)
+    assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", body, re.M)
+    assert warning_lines(body) == [
+        "> - files changed (dvc-diff) left out: dvc diff failed: unexpected error - s3 is supported, but requires "
+        "'dvc-s3' to be installed: No module named 'dvc_s3'"
     ]
