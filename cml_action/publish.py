@@ -115,8 +115,9 @@ def publish(run: Run) -> Outcome:
     comment, check, failures = _post(settings, ctx, run.forge, composed)
     _set_publish_outputs(comment, check)
     if image_failure:
-        where = "the report was posted without" if comment or check else "could not publish"
-        failures.insert(0, f"{where} its {len(images)} image(s): {image_failure}")
+        told = f"the report was posted without its {len(images)} image(s)" if comment or check else (
+            f"{len(images)} image(s) could not be published")  # fmt: skip
+        failures.insert(0, f"{told}: {image_failure}")
     return _finish(run, writer.path, comment, check, failures)
 
 

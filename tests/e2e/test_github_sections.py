@@ -128,6 +128,22 @@ def test_a_refused_comment_still_creates_the_check(fake_github: FakeGitHub, work
     assert error.startswith(f"::error::publishing the comment to {gh.repo} failed: GitHub answered 403")
 
 
+def test_images_and_comment_both_refused_give_two_lines_and_keep_the_report(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    gh.faults.add("POST", r"/git/blobs$", "status", status=403, times=10)
+    gh.faults.add("POST", r"/issues/\d+/comments$", "status", status=403, times=10)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", images="plot.png")
+    assert run.code == 1, run.stdout + run.stderr
+    images_error, comment_error = errors(run)
+    assert images_error.startswith(f"::error::1 image(s) could not be published: publishing the images to {gh.repo}")
+    assert comment_error.startswith(f"::error::publishing the comment to {gh.repo} failed: GitHub answered 403")
+    assert gh.issue_comments(gh.repo, number) == []
+    assert "Hello **team**" in run.summary and "](images/" in Path(run.outputs["report-file"]).read_text("utf-8")
+
+
 def test_an_update_that_landed_but_whose_answers_were_lost_succeeds(
     fake_github: FakeGitHub, workspace: Workspace
 ) -> None:
