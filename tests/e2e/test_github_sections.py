@@ -59,7 +59,7 @@ def test_an_image_that_cannot_be_published_leaves_the_report_posted_without_it(
     body = posted["body"]
     assert body.startswith("## CML Report\n\nHello **team**\n")
     assert "![" not in body  # no link to an image that is nowhere
-    assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", body, re.M)
+    assert METRICS_ROW.search(body)
     (warning,) = warning_lines(body)
     assert warning == "> - image 'plot' left out: it could not be published (see the job log); the report file keeps it"
     assert body.rstrip().endswith(MARKER)
@@ -98,34 +98,32 @@ def test_the_report_file_and_summary_are_written_before_the_first_forge_write(
     assert link in report.read_text(encoding="utf-8")
 
 
-def test_a_refused_check_run_still_posts_the_comment(fake_github: FakeGitHub, workspace: Workspace) -> None:
+@pytest.mark.parametrize("refused", ["check", "comment"])
+def test_one_refused_channel_does_not_stop_the_other(
+    fake_github: FakeGitHub, workspace: Workspace, refused: str
+) -> None:
     gh, ws = fake_github, workspace
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    # The usual missing `permissions: checks: write`.
-    gh.faults.add("POST", r"/check-runs$", "status", status=403, times=10)
+    # The usual missing `permissions: checks: write` (or `pull-requests: write`).
+    gh.faults.add("POST", r"/check-runs$" if refused == "check" else r"/issues/\d+/comments$", "status", status=403,
+                  times=10)  # fmt: skip
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", send_as="both")
     assert run.code == 1, run.stdout + run.stderr
     assert calls(gh) == ["POST /check-runs", f"GET /issues/{number}/comments", f"POST /issues/{number}/comments"]
-    (posted,) = gh.issue_comments(gh.repo, number)
-    assert posted["body"].startswith("## CML Report\n\nHello **team**\n")
-    assert errors(run) == [
-        f"::error::publishing the check to {gh.repo} failed: GitHub answered 403 Server Error "
-        "(give the job `permissions: checks: write`)"
-    ]
-    assert run.outputs["comment-url"] == posted["html_url"] and run.outputs["comment-id"] == str(posted["id"])
-    assert run.outputs["check-url"] == ""
-
-
-def test_a_refused_comment_still_creates_the_check(fake_github: FakeGitHub, workspace: Workspace) -> None:
-    gh, ws = fake_github, workspace
-    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    gh.faults.add("POST", r"/issues/\d+/comments$", "status", status=403, times=10)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", send_as="both")
-    assert run.code == 1, run.stdout + run.stderr
-    (check,) = gh.check_runs(gh.repo)
-    assert run.outputs["check-url"] == check["html_url"] and run.outputs["comment-url"] == ""
+    fix = "`permissions: checks: write`" if refused == "check" else "`permissions: pull-requests: write` (PRs) or"
     (error,) = errors(run)
-    assert error.startswith(f"::error::publishing the comment to {gh.repo} failed: GitHub answered 403")
+    assert error.startswith(f"::error::publishing the {refused} to {gh.repo} failed: GitHub answered 403 Server Error")
+    assert f"(give the job {fix}" in error
+    comments, checks = gh.issue_comments(gh.repo, number), gh.check_runs(gh.repo)
+    if refused == "check":
+        (posted,) = comments
+        assert posted["body"].startswith("## CML Report\n\nHello **team**\n") and checks == []
+        assert run.outputs["comment-url"] == posted["html_url"] and run.outputs["comment-id"] == str(posted["id"])
+        assert run.outputs["check-url"] == ""
+    else:
+        (check,) = checks
+        assert check["output"]["summary"].startswith("## CML Report\n\nHello **team**\n") and comments == []
+        assert run.outputs["check-url"] == check["html_url"] and run.outputs["comment-url"] == ""
 
 
 def test_images_and_comment_both_refused_give_two_lines_and_keep_the_report(
@@ -169,7 +167,13 @@ def test_an_update_that_landed_but_whose_answers_were_lost_succeeds(
 # -- sections ------------------------------------------------------------------------------------------------------
 
 
-def _posted(gh: FakeGitHub, run: Run, number: int) -> str:
+METRICS_ROW = re.compile(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", re.M)
+
+
+def _report_with(gh: FakeGitHub, ws: Workspace, **inputs: str) -> tuple[str, Run]:
+    """Run on a PR with report.md and `inputs`; the one comment posted (checked against the report file)."""
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", **inputs)
     assert run.code == 0, run.stdout + run.stderr
     assert errors(run) == []
     (posted,) = gh.issue_comments(gh.repo, number)
@@ -177,16 +181,13 @@ def _posted(gh: FakeGitHub, run: Run, number: int) -> str:
     assert body.startswith("## CML Report\n\nHello **team**\n") and body.rstrip().endswith(MARKER)
     assert Path(run.outputs["report-file"]).read_text(encoding="utf-8") == body
     assert "Hello **team**" in run.summary
-    return body
+    return body, run
 
 
 def test_an_unparseable_metrics_file_leaves_out_the_metrics_only(fake_github: FakeGitHub, workspace: Workspace) -> None:
     gh, ws = fake_github, workspace
     (ws.path / "eval" / "metrics.json").write_text('{"acc": 0.9,', encoding="utf-8")
-    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
-                     metrics="eval/metrics.json", dvc_diff="true")  # fmt: skip
-    body = _posted(gh, run, number)
+    body, run = _report_with(gh, ws, metrics="eval/metrics.json", dvc_diff="true")
     # No DVC in this repository (nor installed): the files-changed section says so too.
     assert warning_lines(body) == [
         "> - metrics left out: metrics file 'eval/metrics.json' line 1: Expecting property name enclosed in double "
@@ -200,11 +201,8 @@ def test_an_unparseable_metrics_file_leaves_out_the_metrics_only(fake_github: Fa
 
 def test_a_plot_whose_data_is_missing_leaves_out_the_plots_only(fake_github: FakeGitHub, workspace: Workspace) -> None:
     gh, ws = fake_github, workspace
-    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
-                     metrics="eval/metrics.json", plots="loss.csv")  # fmt: skip
-    body = _posted(gh, run, number)
-    assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", body, re.M)
+    body, _ = _report_with(gh, ws, metrics="eval/metrics.json", plots="loss.csv")
+    assert METRICS_ROW.search(body)
     assert warning_lines(body) == [
         "> - plots left out: input 'plots': 'loss.csv' not found (give a data file in the workspace or a plot id "
         "from dvc.yaml)"
@@ -219,7 +217,10 @@ def test_a_missing_report_file_is_a_warning_and_the_rest_is_posted(
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md\nmissing.md",
                      metrics="eval/metrics.json")  # fmt: skip
-    body = _posted(gh, run, number)
+    assert run.code == 0 and errors(run) == [], run.stdout + run.stderr
+    (posted,) = gh.issue_comments(gh.repo, number)
+    body = str(posted["body"])
+    assert METRICS_ROW.search(body) and "Hello **team**" in body
     assert warning_lines(body) == [
         "> - report text left out: input 'report': 'missing.md' does not exist (check the path (relative to the "
         "workspace))"
@@ -243,11 +244,8 @@ def test_dvc_diff_quotes_dvcs_own_error_and_the_rest_is_posted(
     )
     fake_dvc.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
-                     metrics="eval/metrics.json", dvc_diff="true")  # fmt: skip
-    body = _posted(gh, run, number)
-    assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", body, re.M)
+    body, _ = _report_with(gh, ws, metrics="eval/metrics.json", dvc_diff="true")
+    assert METRICS_ROW.search(body)
     assert warning_lines(body) == [
         "> - files changed (dvc-diff) left out: dvc diff failed: unexpected error - s3 is supported, but requires "
         "'dvc-s3' to be installed: No module named 'dvc_s3'"
