@@ -84,6 +84,10 @@ def gate_failure(settings: Settings, parts: Parts) -> str | None:
     regressions = len(parts.trips)
     if settings.fail_on_regression and regressions > 0:
         return f"{regressions} regression gate(s) tripped (fail-on-regression is true)"
+    if settings.fail_on_regression and parts.unjudged_gates:
+        return (
+            f"{parts.unjudged_gates} gate(s) not evaluated: the metrics could not be read (fail-on-regression is true)"
+        )
     return None
 
 

@@ -37,6 +37,7 @@ class Parts:
     plot_titles: dict[str, str] = field(default_factory=dict)  # sha256 -> plot title
     trips: tuple[Trip, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
 
 
 # What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
@@ -53,7 +54,10 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
         parts.warnings.append(baseline.warning)
     for pattern in settings.report:
         _section(parts, "report text", lambda pattern=pattern: _add_texts(ctx.workspace, pattern, parts))  # type: ignore[misc]
-    _section(parts, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, parts))
+    if not _section(parts, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, parts)) and rules:
+        # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
+        parts.unjudged_gates = len(rules)
+        parts.warnings.append(f"{len(rules)} gate(s) not evaluated: the metrics could not be read")
     if settings.plots:
         _section(parts, "plots", lambda: _add_plots(settings, ctx, baseline, media, parts, scratch))
     if settings.dvc_diff:
@@ -61,11 +65,14 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
     return parts
 
 
-def _section(parts: Parts, name: str, build: Callable[[], None]) -> None:
+def _section(parts: Parts, name: str, build: Callable[[], None]) -> bool:
+    """Build one section; False (and a warning naming it, with the reason) when its data failed."""
     try:
         build()
     except SECTION_ERRORS as exc:
         parts.warnings.append(f"{name} left out: {_reason(exc)}")
+        return False
+    return True
 
 
 def _reason(exc: BaseException) -> str:

@@ -199,6 +199,23 @@ def test_an_unparseable_metrics_file_leaves_out_the_metrics_only(fake_github: Fa
     assert any(line.startswith("::warning::metrics left out: ") for line in run.log)
 
 
+def test_gates_over_unreadable_metrics_are_not_evaluated_and_fail_on_regression_fails(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    (ws.path / "eval" / "metrics.json").write_text('{"acc": 0.9,', encoding="utf-8")
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
+                     metrics="eval/metrics.json", thresholds="acc min 0.5", fail_on_regression="true")  # fmt: skip
+    assert run.code == 1, run.stdout + run.stderr
+    (posted,) = gh.issue_comments(gh.repo, number)  # published first, then the step fails
+    assert warning_lines(posted["body"])[1:] == ["> - 1 gate(s) not evaluated: the metrics could not be read"]
+    assert "passed" not in posted["body"]
+    assert errors(run) == [
+        "::error::1 gate(s) not evaluated: the metrics could not be read (fail-on-regression is true)"
+    ]
+
+
 def test_a_plot_whose_data_is_missing_leaves_out_the_plots_only(fake_github: FakeGitHub, workspace: Workspace) -> None:
     gh, ws = fake_github, workspace
     body, _ = _report_with(gh, ws, metrics="eval/metrics.json", plots="loss.csv")
