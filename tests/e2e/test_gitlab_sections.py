@@ -92,3 +92,14 @@ def test_the_report_file_exists_before_the_first_upload(gl: FakeGitLab, ws: Work
     assert seen == [True]
     (upload,) = gl.uploads()
     assert f"]({upload.url})" in report_file(ws)  # rewritten with the published link
+
+
+def test_sections_whose_data_failed_are_warnings_and_the_note_is_posted(gl: FakeGitLab, ws: Workspace) -> None:
+    (ws.path / "metrics.json").write_text("acc: [0.9", encoding="utf-8")
+    done = run_job(gl, ws, report="report.md", metrics="metrics.json", plots="loss.csv", **{"dvc-diff": True})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert error_lines(done.stdout + done.stderr) == []
+    (body,) = mr_bodies(gl)
+    assert body == report_file(ws) and body.startswith("## CML Report\n\n# Training results\n")
+    sections = [line.split(" left out: ")[0] for line in body.splitlines() if line.startswith("> - ")]
+    assert sections == ["> - metrics", "> - plots", "> - files changed (dvc-diff)"]
