@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -29,10 +30,34 @@ class MediaSet:
             unique.setdefault(image.sha256, image)
         return list(unique.values())
 
+    def only(self, shas: Collection[str]) -> MediaSet:
+        """The images whose sha256 is in `shas` (the published ones); the others are dropped from the report."""
+        return MediaSet(
+            inputs=[image for image in self.inputs if image.sha256 in shas],
+            plots=[image for image in self.plots if image.sha256 in shas],
+            by_target={ref: image for ref, image in self.by_target.items() if image.sha256 in shas},
+            warnings=list(self.warnings),
+        )
 
-def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir: Path) -> list[PreparedImage]:
-    paths = workspace.resolve_paths(ws, patterns, "images")
-    return [prepare_as_input(path, max_width, out_dir, "images", ws) for path in paths]
+
+def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir: Path, media: MediaSet) -> None:
+    """Prepare the `images` input into `media.inputs`. Images are this run's data: one that is missing or broken
+    is left out with a warning naming it, and the rest of the report goes on (DESIGN §3)."""
+    seen: set[Path] = set()  # a file two patterns match is shown once, as before
+    for pattern in patterns:
+        try:
+            paths = workspace.resolve_paths(ws, (pattern,), "images")
+        except CmlError as exc:
+            media.warnings.append(f"image left out: {exc}")
+            continue
+        for path in paths:
+            if path in seen:
+                continue
+            seen.add(path)
+            try:
+                media.inputs.append(prepare_as_input(path, max_width, out_dir, "images", ws))
+            except CmlError as exc:
+                media.warnings.append(f"image left out: {exc}")
 
 
 def prepare_as_input(

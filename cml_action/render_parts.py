@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from cml_action import workspace
 from cml_action.baseline import Baseline
 from cml_action.context import RunContext
+from cml_action.errors import CmlError
 from cml_action.forges.base import PreparedImage
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_as_input
@@ -36,25 +37,59 @@ class Parts:
     plot_titles: dict[str, str] = field(default_factory=dict)  # sha256 -> plot title
     gates: Gates | None = None  # None without thresholds
     warnings: list[str] = field(default_factory=list)
+    unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
+
+
+# What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
+# Anything else is a programming error and goes to the top-level boundary, which reports it.
+SECTION_ERRORS = (CmlError, OSError, ValueError)
 
 
 def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...], media: MediaSet,
                 scratch: Path) -> Parts:  # fmt: skip
+    """Each part depends on this run's data, so each is a section: one that fails becomes a warning saying what
+    and why, and the report goes on with the others (DESIGN §3)."""
     parts = Parts(title=settings.title)
     if baseline.warning:
         parts.warnings.append(baseline.warning)
-    for path in workspace.resolve_paths(ctx.workspace, settings.report, "report"):
-        text = workspace.read_text(path, "report", ctx.workspace)
-        if not text.strip():
-            shown = workspace.relative_to_repo(ctx.workspace, path)
-            parts.warnings.append(f"report file '{shown}' is empty")
-        parts.texts.append((path, text))
-    _add_metrics(settings, ctx, baseline, rules, parts)
+    for pattern in settings.report:
+        _section(parts, "report text", lambda pattern=pattern: _add_texts(ctx.workspace, pattern, parts))  # type: ignore[misc]
+    if not _section(parts, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, parts)) and rules:
+        # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
+        parts.unjudged_gates = len(rules)
+        parts.warnings.append(f"{len(rules)} gate(s) not evaluated: the metrics could not be read")
     if settings.plots:
-        _add_plots(settings, ctx, baseline, media, parts, scratch)
+        _section(parts, "plots", lambda: _add_plots(settings, ctx, baseline, media, parts, scratch))
     if settings.dvc_diff:
-        parts.files_md = _files_changed(ctx, baseline, parts)
+        _section(parts, "files changed (dvc-diff)", lambda: _add_files_changed(ctx, baseline, parts))
     return parts
+
+
+def _section(parts: Parts, name: str, build: Callable[[], None]) -> bool:
+    """Build one section; False (and a warning naming it, with the reason) when its data failed."""
+    try:
+        build()
+    except SECTION_ERRORS as exc:
+        parts.warnings.append(f"{name} left out: {_reason(exc)}")
+        return False
+    return True
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _add_texts(ws: Path, pattern: str, parts: Parts) -> None:
+    known = {path for path, _ in parts.texts}
+    for path in workspace.resolve_paths(ws, (pattern,), "report"):
+        if path in known:
+            continue
+        text = workspace.read_text(path, "report", ws)
+        if not text.strip():
+            parts.warnings.append(f"report file '{workspace.relative_to_repo(ws, path)}' is empty")
+        parts.texts.append((path, text))
 
 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
@@ -95,13 +130,13 @@ def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: M
         parts.warnings.extend(plot.notes)
 
 
-def _files_changed(ctx: RunContext, baseline: Baseline, parts: Parts) -> str:
+def _add_files_changed(ctx: RunContext, baseline: Baseline, parts: Parts) -> None:
     from cml_action.dvc.files import files_changed
 
     if baseline.sha is None:
         parts.warnings.append("dvc-diff: no baseline commit to compare files against")
-        return ""
-    return files_changed(ctx.workspace, baseline.sha)
+        return
+    parts.files_md = files_changed(ctx.workspace, baseline.sha)
 
 
 def _image_link(image: PreparedImage, urls: Mapping[str, str], local_dir: Path) -> str:

@@ -40,7 +40,11 @@ class DvcRun:
 
 
 def find_dvc() -> str | None:
-    """`dvc` installed next to our interpreter (same venv / image) first, then PATH."""
+    """`CML_DVC` when set (DVC installed apart, e.g. with pipx), else `dvc` installed next to our interpreter
+    (same venv / image), then PATH."""
+    chosen = os.environ.get("CML_DVC", "").strip()
+    if chosen:
+        return shutil.which(chosen)
     beside = Path(sys.executable).parent / ("dvc.exe" if os.name == "nt" else "dvc")
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)

@@ -233,9 +233,18 @@ class GitHubForge:
         """The edited comment, or None when it vanished (deleted since the search): the caller creates anew."""
         if _same_body(comment.get("body"), body):
             return comment
+
+        def refind() -> dict[str, Any] | None:
+            # A PATCH whose answer was lost may have landed: the comment then already has our body.
+            current: dict[str, Any] = self._call("GET", place.comment(comment))
+            return current if _same_body(current.get("body"), body) else None
+
         try:
             edited: dict[str, Any] = self._caller.write(
-                "comment", self._ctx.repo, lambda: self._call("PATCH", place.comment(comment), {"body": body})
+                "comment",
+                self._ctx.repo,
+                lambda: self._call("PATCH", place.comment(comment), {"body": body}),
+                refind=refind,
             )
         except ApiError as exc:
             if exc.status == 404:

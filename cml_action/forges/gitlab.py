@@ -151,11 +151,21 @@ class GitLabForge:
     def _update_or_create(
         self, store: NoteStore, note: NoteRef, body: str, marker: str, known_ids: set[int]
     ) -> NoteRef:
+        def landed() -> NoteRef | None:
+            return _edited(store.list(), note, body)
+
         try:
-            return self.retrier.run(f"update the report on {store.where}", lambda: store.update(note, body))
+            return self.retrier.run(
+                f"update the report on {store.where}", lambda: store.update(note, body), recover=landed
+            )
         except PublishError:
-            # Deleted between our search and the update (GitLab answers 404): a new note repairs it.
-            if self._still_there(store, note):
+            # Re-read before failing: the edit may have landed with every answer lost; or the note was deleted
+            # between our search and the update (GitLab answers 404), which a new note repairs.
+            notes = self._list(store)
+            found = _edited(notes, note, body)
+            if found is not None:
+                return found
+            if any(other.note_id == note.note_id for other in notes):
                 raise
             return self._create(store, body, marker, known_ids)
 
@@ -282,6 +292,11 @@ class GitLabForge:
         from cml_action.forges.gitlab_merge_requests import GitLabMergeRequests
 
         return GitLabMergeRequests(self._project(), self.retrier).open(request)
+
+
+def _edited(notes: Sequence[NoteRef], note: NoteRef, body: str) -> NoteRef | None:
+    """`note` as listed now, when it already holds `body` (an edit whose answer was lost but which landed)."""
+    return next((found for found in notes if found.note_id == note.note_id and found.body == body), None)
 
 
 def _hints(ctx: RunContext) -> dict[int, str]:

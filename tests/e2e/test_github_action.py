@@ -74,6 +74,7 @@ def run_action(
     output, summary = folder / "output", folder / "summary.md"
     env = {
         "PATH": os.environ["PATH"],
+        **{name: os.environ[name] for name in ("CML_DVC",) if name in os.environ},  # a test's stand-in dvc
         "HOME": str(folder),
         "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": gh.repo,
@@ -280,7 +281,7 @@ def test_publishing_failure_keeps_the_report_and_fails_with_one_line(
     assert "Hello **team**" in (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
     # The step still points at the full report (set before posting), and claims no comment.
     assert run.outputs["report-file"] == str(ws.path / "cml-report" / "report.md")
-    assert "comment-url" not in run.outputs
+    assert run.outputs["comment-url"] == "" and run.outputs["comment-id"] == ""
     assert gh.issue_comments(gh.repo, number) == []
 
 

@@ -1,0 +1,38 @@
+"""publish.ReportWriter: report.md and the job summary written early, then replaced (not appended) once the
+published links are known; what earlier steps wrote to the summary is kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cml_action.publish import ReportWriter
+
+
+def test_a_second_write_replaces_ours_and_keeps_earlier_steps_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("# Tests\n\n12 passed\n", encoding="utf-8")  # an earlier step of the same job
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    writer = ReportWriter(tmp_path / "out", summary=True)
+    writer.write("## CML Report\n\n![plot](images/ab.png)\n")
+    assert summary.read_text(encoding="utf-8") == "# Tests\n\n12 passed\n## CML Report\n\n![plot](images/ab.png)\n"
+    writer.write("## CML Report\n\n![plot](https://example.com/ab.png)\n")
+    assert summary.read_text(encoding="utf-8") == (
+        "# Tests\n\n12 passed\n## CML Report\n\n![plot](https://example.com/ab.png)\n"
+    )
+    assert writer.path.read_text(encoding="utf-8") == "## CML Report\n\n![plot](https://example.com/ab.png)\n"
+
+
+def test_without_summary_only_the_report_file_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    writer = ReportWriter(tmp_path / "out", summary=False)
+    writer.write("## CML Report\n")
+    writer.write("## CML Report\n\nagain\n")
+    assert not summary.exists()
+    assert writer.path.read_text(encoding="utf-8") == "## CML Report\n\nagain\n"
