@@ -12,12 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-EVALUATE_PY = '''\
+EVALUATE_PY = """\
 import base64, json, os, yaml, zlib, struct
 
 t = yaml.safe_load(open("params.yaml"))["evaluate"]["threshold"]
@@ -31,7 +30,7 @@ for split, bend in (("train", 1.0), ("test", 1.5)):
 # Known confusion matrices: counts depend on the threshold and the split, so every panel differs.
 def cm(split, t):
     base = {"train": 10, "test": 3}[split]
-    errors = int(t * 10) if split == "train" else int(t * 4)
+    errors = int(t * 10) if split == "train" else int(t * 6)
     rows = []
     for actual in ("cat", "dog"):
         for predicted in ("cat", "dog"):
@@ -57,7 +56,7 @@ with open("dvclive/plots/metrics/train/loss.tsv", "w") as f:
         f.write(f"{1700000000 + i}\\t{i}\\t{t / (i + 1):.4f}\\n")
 with open("lr.csv", "w") as f:  # one column: DVC draws it against the row index
     f.write("lr\\n" + "".join(f"{t / (i + 1):.4f}\\n" for i in range(6)))
-'''
+"""
 
 DVC_YAML = """\
 stages:
@@ -152,9 +151,8 @@ def dvc_on_path(bin_dir: Path) -> str:
 _SHARED: dict[str, tuple[Path, str]] = {}
 
 
-@pytest.fixture
-def plots_project(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:  # fmt: skip
+def copy_project(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:  # fmt: skip
     """A fresh copy of the generated project (built once per process) and its baseline sha; `dvc` is findable."""
     if not has_dvc():
         pytest.skip("DVC is not installed")
@@ -167,4 +165,4 @@ def plots_project(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
     built, sha = _SHARED["project"]
     copy = tmp_path / "repo"
     shutil.copytree(built, copy, symlinks=True)
-    yield copy, sha
+    return copy, sha

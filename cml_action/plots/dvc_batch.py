@@ -41,13 +41,19 @@ class DvcAnswer:
 
 
 def _errors(output: Mapping[str, Any]) -> tuple[str, ...]:
-    found = []
+    """DVC's load errors, one line per message: which files at which revisions (DVC repeats them per file)."""
+    grouped: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
     for error in output.get("errors") or []:
         if isinstance(error, Mapping):
-            source = error.get("source") or error.get("name")
-            where = f"{source} at " if source else ""
-            found.append(f"{where}{rev_label(str(error.get('rev')))}: {error.get('msg') or error.get('type')}")
-    return tuple(dict.fromkeys(found))
+            sources, revs = grouped.setdefault(str(error.get("msg") or error.get("type")), ({}, {}))
+            if error.get("source") or error.get("name"):
+                sources[str(error.get("source") or error.get("name"))] = None
+            revs[rev_label(str(error.get("rev")))] = None
+    found = []
+    for message, (sources, revs) in grouped.items():
+        where = f"{', '.join(sources)} at " if sources else ""
+        found.append(f"{where}{', '.join(revs)}: {message}")
+    return tuple(found)
 
 
 def parse_answer(output: Any) -> DvcAnswer:
