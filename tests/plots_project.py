@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +167,18 @@ def copy_project(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
     copy = tmp_path / "repo"
     shutil.copytree(built, copy, symlinks=True)
     return copy, sha
+
+
+def capture_specs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every Vega-Lite spec handed to vl-convert from now on (the real renderer still runs)."""
+    from cml_action.plots import render
+
+    seen: list[dict[str, Any]] = []
+    real = render.vegalite_png
+
+    def capture(spec: Any, *, scale: float = render.DEFAULT_SCALE) -> bytes:
+        seen.append(spec)
+        return real(spec, scale=scale)
+
+    monkeypatch.setattr(render, "vegalite_png", capture)
+    return seen

@@ -88,7 +88,10 @@ def ask_dvc(workspace: Path, targets: Sequence[str], baseline_rev: str | None, o
         args = ["plots", "diff", "--json", *out, baseline_rev, "--targets", *targets]
     else:
         args = ["plots", "show", "--json", *out, *targets]
-    done = run_dvc(workspace, args, what="plots that are DVC outputs or use DVC templates need DVC")
+    try:
+        done = run_dvc(workspace, args, what="plots that are DVC outputs or use DVC templates need DVC")
+    except CmlError as exc:  # timed out, or DVC vanished: every plot of this call says so, the others go on
+        return DvcAnswer(failure=str(exc))
     if done.returncode != 0:
         return DvcAnswer(failure=done.error_line.removeprefix("ERROR:").strip())
     try:

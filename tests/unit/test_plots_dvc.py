@@ -20,9 +20,9 @@ from cml_action.context import RunContext
 from cml_action.dvc import runner
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet
-from cml_action.plots import draw_plots, dvc_spec, render
+from cml_action.plots import draw_plots, dvc_spec
 from cml_action.render_parts import build_parts, compose
-from tests.plots_project import BASELINE_THRESHOLD, CURRENT_THRESHOLD, copy_project
+from tests.plots_project import BASELINE_THRESHOLD, CURRENT_THRESHOLD, capture_specs, copy_project
 
 pytestmark = pytest.mark.dvc
 Project = tuple[Path, str]
@@ -35,16 +35,7 @@ def plots_project(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, monk
 
 @pytest.fixture
 def specs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every spec handed to vl-convert (the real renderer still runs)."""
-    seen: list[dict[str, Any]] = []
-    real = render.vegalite_png
-
-    def capture(spec: Any, *, scale: float = render.DEFAULT_SCALE) -> bytes:
-        seen.append(spec)
-        return real(spec, scale=scale)
-
-    monkeypatch.setattr(render, "vegalite_png", capture)
-    return seen
+    return capture_specs(monkeypatch)
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import pytest
 
 from cml_action.errors import InputError
 from cml_action.inputs import parse_settings
-from cml_action.plots import draw_plots, render
+from cml_action.plots import draw_plots
 from cml_action.plots.entry import PlotEntry, parse_entry
 from tests.gitutil import commit_files, init_repo
+from tests.plots_project import capture_specs
 
 
 def test_entries_without_options_keep_todays_meaning() -> None:
@@ -51,15 +52,7 @@ def test_a_line_with_options_is_one_entry_and_other_lines_still_split_on_commas(
 
 @pytest.fixture
 def specs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    real = render.vegalite_png
-
-    def capture(spec: Any, *, scale: float = render.DEFAULT_SCALE) -> bytes:
-        seen.append(spec)
-        return real(spec, scale=scale)
-
-    monkeypatch.setattr(render, "vegalite_png", capture)
-    return seen
+    return capture_specs(monkeypatch)
 
 
 def _rows(scale: float) -> str:

@@ -14,8 +14,9 @@ from PIL import Image
 
 from cml_action.dvc import runner
 from cml_action.errors import CmlError, InputError
-from cml_action.plots import RenderedPlot, draw_plots, render, render_plots
+from cml_action.plots import RenderedPlot, draw_plots, render_plots
 from cml_action.plots.spec import HEIGHT, PALETTE, WIDTH
+from tests.plots_project import capture_specs
 from tests.unit.test_dvc_project import needs_dvc, shared_dvc_project, without_cache
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
@@ -44,16 +45,7 @@ def git_workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def specs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every spec handed to the renderer (the real renderer still runs)."""
-    seen: list[dict[str, Any]] = []
-    real = render.vegalite_png
-
-    def capture(spec: Any, *, scale: float = render.DEFAULT_SCALE) -> bytes:
-        seen.append(spec)
-        return real(spec, scale=scale)
-
-    monkeypatch.setattr(render, "vegalite_png", capture)
-    return seen
+    return capture_specs(monkeypatch)
 
 
 def _has_colour(path: Path, hex_colour: str, minimum: int = 200) -> bool:
