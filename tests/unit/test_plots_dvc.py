@@ -193,3 +193,17 @@ def test_a_one_column_file_is_drawn_against_the_row_index(
     assert [row["x"] for row in current] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     assert current[0]["y"] == CURRENT_THRESHOLD
     assert chart.alt == "lr.csv: lr 0.1167 (baseline 0.0833)"
+
+
+def test_without_a_baseline_dvc_shows_the_working_tree_only(
+    plots_project: Project, tmp_path: Path, specs: list[dict[str, Any]], dvc_calls: list[list[str]]
+) -> None:
+    repo, _ = plots_project
+    drawn = draw_plots(repo, ["Confusion-Matrix", "eval/plots/images"], None, tmp_path / "out")
+    assert dvc_calls == [["plots", "show", "--json", "-o", str(tmp_path / "out" / "dvc" / "all"),
+                          "Confusion-Matrix", "eval/plots/images"]]  # fmt: skip
+    assert [title for title, _ in dvc_spec.panels(specs[0])] == ["train.json · current", "test.json · current"]
+    assert [(pair.name, pair.baseline is None, pair.current is not None) for pair in drawn.images] == [
+        ("eval/plots/images/importance.png", True, True),
+        ("eval/plots/images/shap.png", True, True),
+    ]
