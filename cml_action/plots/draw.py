@@ -77,7 +77,7 @@ def _dvc_problem(answer: DvcAnswer) -> str:
         return f"DVC failed: {answer.failure}"
     if answer.errors:
         return f"DVC could not load {'; '.join(answer.errors)} ({PULL_HINT})"
-    return "DVC returned nothing for it (is it declared in dvc.yaml?)"
+    return f"DVC found no data for it at the baseline or in the working tree ({PULL_HINT})"
 
 
 def _from_dvc(plot: PlotDef, answer: DvcAnswer, baseline_rev: str | None,

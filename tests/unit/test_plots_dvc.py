@@ -207,3 +207,14 @@ def test_without_a_baseline_dvc_shows_the_working_tree_only(
         ("eval/plots/images/importance.png", True, True),
         ("eval/plots/images/shap.png", True, True),
     ]
+
+
+def test_an_image_file_named_in_plots_is_a_pair_too(plots_project: Project, tmp_path: Path) -> None:
+    repo, sha = plots_project
+    shutil.copyfile(repo / "eval" / "plots" / "images" / "importance.png", repo / "extra.png")
+    drawn = draw_plots(repo, ["extra.png", "eval/plots/images/importance.png"], sha, tmp_path / "out")
+    assert drawn.notes == ()
+    assert [(pair.name, pair.baseline is None, pair.current is None) for pair in drawn.images] == [
+        ("extra.png", True, False),  # new in the working tree
+        ("eval/plots/images/importance.png", False, False),
+    ]
