@@ -1,5 +1,10 @@
 """Plots: render one chart (two series × 1 000 points, plus their baselines) — first and warm times — and check
-that `import cml_action.plots` does not import vl_convert (rendering is loaded only when a chart is drawn)."""
+that `import cml_action.plots` does not import vl_convert (rendering is loaded only when a chart is drawn).
+
+Then, on a project shaped like example-get-started (tests/plots_project.py), 3 DVC plots (ROC, confusion matrix,
+image folder): one `dvc plots diff --json` call per plot (the old way) against one call for all three (the new
+way), and the whole `draw_plots` of the three (DVC call, spec fixes, rendering). Target: one call, i.e. the new
+way at most 1/3 of the old plus DVC's start-up once."""
 
 from __future__ import annotations
 
@@ -81,5 +86,47 @@ def main() -> None:
           f"PNG {size / 1024:.0f} KiB")  # fmt: skip
 
 
+DVC_PLOTS = ("ROC", "Confusion-Matrix", "eval/plots/images")
+DVC_RUNS = 3
+
+
+def _dvc_ways() -> None:
+    from cml_action.dvc.runner import find_dvc
+    from cml_action.plots import draw_plots
+    from cml_action.plots.dvc_batch import ask_dvc
+    from tests.plots_project import dvc_on_path, has_dvc, make_project
+
+    if not has_dvc():
+        print("DVC plots: skipped (DVC is not installed)")
+        return
+    base = Path(tempfile.mkdtemp(prefix="bench-dvc-plots-"))
+    try:
+        if find_dvc() is None:  # a venv that gets DVC from a .pth file has no `dvc` script
+            os.environ["PATH"] = dvc_on_path(base / "bin") + os.pathsep + os.environ.get("PATH", "")
+        repo, sha = make_project(base / "project")
+        old, new, full = [], [], []
+        for run in range(DVC_RUNS):
+            start = time.perf_counter()
+            for index, target in enumerate(DVC_PLOTS):
+                assert ask_dvc(repo, [target], sha, base / f"old-{run}-{index}").keys_for(target)
+            old.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            answer = ask_dvc(repo, list(DVC_PLOTS), sha, base / f"new-{run}")
+            new.append(time.perf_counter() - start)
+            assert all(answer.keys_for(target) for target in DVC_PLOTS)
+            start = time.perf_counter()
+            drawn = draw_plots(repo, DVC_PLOTS, sha, base / f"draw-{run}")
+            full.append(time.perf_counter() - start)
+            assert len(drawn.charts) == 2 and len(drawn.images) == 2 and not drawn.notes
+    finally:
+        shutil.rmtree(base)
+    old_s, new_s, full_s = (statistics.median(times) for times in (old, new, full))
+    print(f"3 DVC plots, DVC calls only (median of {DVC_RUNS}): one call per plot {old_s:.2f} s, one call for all "
+          f"{new_s:.2f} s; new/old ratio {new_s / old_s:.2f} (speed-up x{old_s / new_s:.1f})")  # fmt: skip
+    print(f"3 DVC plots, whole draw_plots (one DVC call + specs + 2 charts rendered + 2 image pairs): "
+          f"{full_s:.2f} s median of {DVC_RUNS}")  # fmt: skip
+
+
 if __name__ == "__main__":
     main()
+    _dvc_ways()

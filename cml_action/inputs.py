@@ -42,6 +42,8 @@ class Input:
     in_action: bool = True
     # action.yml default differs for GitHub (e.g. token: ${{ github.token }}).
     github_default: str | None = None
+    # A line holding `key=value` options is one entry: its commas belong to the options (`plots: f x=a y=b,c`).
+    options_per_line: bool = False
 
     @property
     def github_env(self) -> str:
@@ -90,7 +92,14 @@ SCHEMA: tuple[Input, ...] = (
         "false",
         "Fail the step (after publishing) when a gate trips or judged nothing (a new metric without baseline aside).",
     ),
-    Input("plots", Kind.PATHS, "", "Plot data files (CSV/TSV/JSON) or DVC plot ids, drawn baseline vs current."),
+    Input(
+        "plots",
+        Kind.PATHS,
+        "",
+        "Plot data files (CSV/TSV/JSON) or DVC plot ids, drawn baseline vs current. Name a file's axes on its own "
+        "line: 'loss.csv x=step y=loss,val_loss' (x one column, y one or more; like DVC's x/y plot properties).",
+        options_per_line=True,
+    ),
     Input("dvc-diff", Kind.BOOL, "false", "Add a 'Files changed' section from 'dvc diff' against the baseline."),
     Input(
         "send-as",
@@ -190,15 +199,25 @@ class Settings:
         return self.send_as in ("check", "both")
 
 
-def split_list(raw: str) -> tuple[str, ...]:
+def split_list(raw: str, *, options_per_line: bool = False) -> tuple[str, ...]:
     """Newline- or comma-separated list; blank entries dropped, order kept."""
-    items = (part.strip() for line in raw.splitlines() for part in line.split(","))
+    items = (
+        part.strip()
+        for line in raw.splitlines()
+        for part in ([line] if options_per_line and "=" in line else line.split(","))
+    )
     return tuple(item for item in items if item)
 
 
 def _convert(spec: Input, raw: str) -> object:
     if spec.kind is Kind.PATHS:
-        return split_list(raw)
+        items = split_list(raw, options_per_line=spec.options_per_line)
+        if spec.options_per_line:
+            from cml_action.plots.entry import parse_entry
+
+            for item in items:
+                parse_entry(item)  # bad syntax fails here, before anything is published
+        return items
     if spec.kind is Kind.INT:
         try:
             value = int(raw.strip())

@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from cml_action.report.thresholds import Gates, Rule
 
 
+@dataclass(frozen=True)
+class ImagePairShas:
+    """An image plot's two sides as prepared images (by sha256; None: that side has no such image)."""
+
+    name: str
+    baseline: str | None
+    current: str | None
+
+
 @dataclass
 class Parts:
     title: str
@@ -36,6 +45,8 @@ class Parts:
     files_md: str = ""
     plot_titles: dict[str, str] = field(default_factory=dict)  # sha256 -> plot title
     gates: Gates | None = None  # None without thresholds
+    image_pairs: list[ImagePairShas] = field(default_factory=list)  # DVC image plots, baseline | current
+    pairs_baseline: str = "baseline"  # the baseline column's header (short sha)
     warnings: list[str] = field(default_factory=list)
     unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
 
@@ -119,15 +130,35 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
 
 def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: MediaSet, parts: Parts,
                scratch: Path) -> None:  # fmt: skip
-    from cml_action.plots import render_plots
+    from cml_action.plots import draw_plots
 
-    rendered = render_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots",
-                            precision=settings.metrics_precision)  # fmt: skip
-    for plot in rendered:
+    drawn = draw_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots",
+                       precision=settings.metrics_precision)  # fmt: skip
+    for plot in drawn.charts:
         image = prepare_as_input(plot.path, settings.max_image_width, scratch, "plots")
         media.plots.append(image)
         parts.plot_titles[image.sha256] = plot.alt
-        parts.warnings.extend(plot.notes)
+    parts.warnings.extend(drawn.notes)
+    parts.pairs_baseline = drawn.baseline_label
+    for pair in drawn.images:
+        sides = [_prepare_plot_image(side, settings, media, parts, scratch) for side in (pair.baseline, pair.current)]
+        parts.image_pairs.append(ImagePairShas(pair.name, *sides))
+
+
+def _prepare_plot_image(path: Path | None, settings: Settings, media: MediaSet, parts: Parts,
+                        scratch: Path) -> str | None:  # fmt: skip
+    """One side of an image plot, published like every other plot image; a bad image is a warning."""
+    from cml_action.errors import CmlError
+
+    if path is None:
+        return None
+    try:
+        image = prepare_as_input(path, settings.max_image_width, scratch, "plots")
+    except CmlError as exc:
+        parts.warnings.append(str(exc))
+        return None
+    media.plots.append(image)
+    return image.sha256
 
 
 def _add_files_changed(ctx: RunContext, baseline: Baseline, parts: Parts) -> None:
@@ -156,6 +187,30 @@ def _image_md(image: PreparedImage, link: str, alt: str | None = None) -> str:
     return f"![{escape_alt(alt or image.alt)}]({link})"
 
 
+def _image_pairs_md(parts: Parts, media: MediaSet, urls: Mapping[str, str], local_dir: Path) -> str:
+    """One table row per DVC image plot: the baseline image, then the current one; a missing side says so."""
+    from cml_action.report.escape import escape_cell
+
+    by_sha = {image.sha256: image for image in media.plots}
+
+    def cell(sha: str | None, name: str, side: str, missing: str) -> str:
+        image = by_sha.get(sha) if sha else None
+        if image is None:
+            return f"*{missing}*"
+        return _image_md(image, _image_link(image, urls, local_dir), f"{name} ({side})")
+
+    rows = [
+        f"| {escape_cell(pair.name)} "
+        f"| {cell(pair.baseline, pair.name, parts.pairs_baseline, 'not at the baseline')} "
+        f"| {cell(pair.current, pair.name, 'current', 'missing in this run')} |"
+        for pair in parts.image_pairs
+    ]
+    if not rows:
+        return ""
+    header = f"| Image | {escape_cell(parts.pairs_baseline)} | current |\n|---|---|---|"
+    return "\n".join([header, *rows])
+
+
 def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str, ctx: RunContext,
             baseline: Baseline, local_dir: Path) -> ReportParts:  # fmt: skip
     """The report's final parts, with image links pointing at the published URLs (or local copies)."""
@@ -167,10 +222,12 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
                    for (doc, target), image in media.by_target.items() if doc == index}  # fmt: skip
         texts.append(rewrite_image_refs(text, mapping) if mapping else text)
     images_md = "\n\n".join(_image_md(image, _image_link(image, urls, local_dir)) for image in media.inputs)
+    charts = [image for image in media.plots if image.sha256 in parts.plot_titles]
     plots_md = "\n\n".join(
-        _image_md(image, _image_link(image, urls, local_dir), parts.plot_titles.get(image.sha256))
-        for image in media.plots
+        _image_md(image, _image_link(image, urls, local_dir), parts.plot_titles[image.sha256]) for image in charts
     )
+    pairs_md = _image_pairs_md(parts, media, urls, local_dir)
+    plots_md = "\n\n".join(part for part in (plots_md, pairs_md) if part)
     if plots_md:
         plots_md = "### Plots\n\n" + plots_md
     return ReportParts(

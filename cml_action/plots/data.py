@@ -134,13 +134,14 @@ def read_baseline(workspace: Path, rev: str, relpath: str) -> Table | None:
 
 
 def pick_x(table: Table, wanted: str | None = None) -> str:
-    """The x column: the one asked for, else 'step'/'epoch', else the first column."""
+    """The x column: the one asked for, else 'step'/'epoch', else the first of several columns, else the row
+    index (`step`, as DVC draws a one-column file)."""
     if wanted:
         return wanted
     for name in X_PREFERRED:
         if name in table.columns:
             return name
-    return table.columns[0] if table.columns else INDEX_COLUMN
+    return table.columns[0] if len(table.columns) > 1 else INDEX_COLUMN
 
 
 def pick_y(table: Table, x: str, wanted: Sequence[str] = ()) -> tuple[str, ...]:

@@ -12,11 +12,15 @@ INSTALL_HINT = "pip install 'cml-action[plots]' or use the cml-action image"
 DEFAULT_SCALE = 2.0  # crisp on high-DPI screens; 640 px wide charts become 1280 px (under max-image-width)
 
 
+class RendererMissing(CmlError):
+    """vl-convert is not installed: no plot can be drawn (one error for the section, not one per plot)."""
+
+
 def _converter() -> Any:
     try:
         import vl_convert
     except ImportError:
-        raise CmlError(f"'plots' needs vl-convert-python, which is not installed ({INSTALL_HINT})") from None
+        raise RendererMissing(f"'plots' needs vl-convert-python, which is not installed ({INSTALL_HINT})") from None
     return vl_convert
 
 

@@ -32,6 +32,7 @@ DASHED: list[int] = [6, 4]
 POINT_MARK_LIMIT = 40  # draw point markers when a series is this short, so single points stay visible
 LINE_TEMPLATES = (None, "linear", "simple", "smooth")
 SCATTER_TEMPLATES = ("scatter", "scatter_jitter")
+OWN_TEMPLATES = (*LINE_TEMPLATES, *SCATTER_TEMPLATES)  # what our own chart reproduces; the rest is DVC's to draw
 
 Point = tuple[float | str, float]
 

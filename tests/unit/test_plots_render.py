@@ -14,8 +14,9 @@ from PIL import Image
 
 from cml_action.dvc import runner
 from cml_action.errors import CmlError, InputError
-from cml_action.plots import RenderedPlot, render, render_plots
+from cml_action.plots import RenderedPlot, draw_plots, render_plots
 from cml_action.plots.spec import HEIGHT, PALETTE, WIDTH
+from tests.plots_project import capture_specs
 from tests.unit.test_dvc_project import needs_dvc, shared_dvc_project, without_cache
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
@@ -44,16 +45,7 @@ def git_workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def specs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every spec handed to the renderer (the real renderer still runs)."""
-    seen: list[dict[str, Any]] = []
-    real = render.vegalite_png
-
-    def capture(spec: Any, *, scale: float = render.DEFAULT_SCALE) -> bytes:
-        seen.append(spec)
-        return real(spec, scale=scale)
-
-    monkeypatch.setattr(render, "vegalite_png", capture)
-    return seen
+    return capture_specs(monkeypatch)
 
 
 def _has_colour(path: Path, hex_colour: str, minimum: int = 200) -> bool:
@@ -103,9 +95,13 @@ def test_bad_entries_fail_before_anything_is_rendered(git_workspace: Path, tmp_p
     with pytest.raises(InputError, match=r"not a CSV/TSV/JSON/YAML data file"):
         render_plots(git_workspace, ["notes.txt"], "HEAD", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    # Data that cannot be drawn is not a bad input: that plot becomes a note and the others are drawn.
     (git_workspace / "words.csv").write_text("a,b\nx,y\n")
-    with pytest.raises(CmlError, match=r"plot 'words.csv': no numeric data to draw"):
-        render_plots(git_workspace, ["words.csv"], "HEAD", tmp_path / "out")
+    drawn = draw_plots(git_workspace, ["words.csv", "loss.csv"], "HEAD", tmp_path / "out")
+    assert [chart.title for chart in drawn.charts] == ["loss.csv"]
+    assert drawn.notes == ("plot 'words.csv': words.csv did not exist at the baseline HEAD",
+                           "plot 'words.csv' was not drawn: no numeric data to draw "
+                           "(need an x column and numeric y columns)")  # fmt: skip
 
 
 def test_without_vl_convert_the_message_names_the_extra(git_workspace: Path, tmp_path: Path,
@@ -134,8 +130,8 @@ def test_dvc_plots_render_dvc_output_data_with_infinity_and_git_data_ourselves(
     assert cached.title == "eval/cached.json" and cached.notes == ()
     dvc_values = specs[0]["data"]["values"]
     json.dumps(specs[0], allow_nan=False)
-    assert {row["rev"] for row in dvc_values} == {"workspace", "HEAD~1"}
-    assert [row["auc"] for row in dvc_values if row["rev"] == "workspace"] == [0.0, 0.2, None, 0.6000000000000001,
+    assert {row["rev"] for row in dvc_values} == {"current", "HEAD~1"}
+    assert [row["auc"] for row in dvc_values if row["rev"] == "current"] == [0.0, 0.2, None, 0.6000000000000001,
                                                                                0.8]  # fmt: skip
     # Accuracy reads eval/loss.csv, which is in git (cache: false): our chart, current 0.8 vs baseline 0.5.
     assert accuracy.alt == "Accuracy: acc 0.76 (baseline 0.475)"
@@ -150,8 +146,8 @@ def test_dvc_plots_render_dvc_output_data_with_infinity_and_git_data_ourselves(
 def test_dvc_output_plot_without_cache_says_what_is_missing(repo: Path, tmp_path: Path) -> None:
     (plot,) = render_plots(without_cache(repo, tmp_path), ["eval/cached.json"], "HEAD~1", tmp_path / "out")
     assert len(plot.notes) == 1
-    assert plot.notes[0].startswith("plot 'eval/cached.json': DVC could not load eval/cached.json at HEAD~1 (")
-    assert plot.notes[0].endswith("; try 'dvc pull')")
+    assert plot.notes[0].startswith("plot 'eval/cached.json': DVC could not load eval/cached.json at HEAD~1: ")
+    assert plot.notes[0].endswith(" (try 'dvc pull' before the report)")
 
 
 @needs_dvc
@@ -171,9 +167,9 @@ def test_a_dvc_only_template_without_dvc_is_a_clear_error(git_workspace: Path, t
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setattr(runner, "find_dvc", lambda: None)
     (git_workspace / "dvc.yaml").write_text("plots:\n  - loss.csv:\n      template: confusion\n")
-    with pytest.raises(CmlError) as caught:
-        render_plots(git_workspace, ["loss.csv"], "HEAD", tmp_path / "out")
-    assert str(caught.value) == (
-        "plot 'loss.csv' uses DVC's 'confusion' template, which needs DVC "
-        "(pip install 'cml-action[dvc]' or use the cml-action image)"
+    drawn = draw_plots(git_workspace, ["loss.csv"], "HEAD", tmp_path / "out")
+    assert drawn.charts == ()
+    assert drawn.notes == (
+        "plot 'loss.csv' was not drawn: it uses DVC's 'confusion' template, which needs DVC "
+        "(pip install 'cml-action[dvc]' or use the cml-action image)",
     )

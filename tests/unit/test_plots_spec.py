@@ -53,3 +53,16 @@ def test_alt_text_gives_last_values_at_the_precision() -> None:
     assert alt_text([LOSS, ACC], TEXT, 3) == "Training: loss 0.5 (baseline 0.7), acc 0.4"
     long = Series("loss", ((0.0, 0.123456),), ((0.0, 2.0),))
     assert alt_text([long], TEXT, 3) == "Training: loss 0.123 (baseline 2)"
+
+
+def test_a_wrapped_facet_becomes_one_titled_panel_per_value_in_revision_order() -> None:
+    from cml_action.plots import dvc_spec
+
+    rows = [{"rev": rev, "k": k} for rev, k in (("workspace", 1), ("abc", 2), ("workspace", 3))]
+    faceted = {"data": {"values": rows}, "facet": {"field": "rev", "sort": []}, "spec": {"mark": "bar"}}
+    unfolded = dvc_spec.prepare(faceted, {"workspace": "current"}, ["abc", "workspace"])
+    assert dvc_spec.panels(unfolded) == [
+        ("abc", [{"rev": "abc", "k": 2}]),
+        ("current", [{"rev": "current", "k": 1}, {"rev": "current", "k": 3}]),
+    ]
+    assert unfolded["vconcat"][0]["hconcat"][0]["mark"] == "bar"
