@@ -120,6 +120,20 @@ SCHEMA: tuple[Input, ...] = (
     Input("fetch-baseline", Kind.BOOL, "true", "Fetch the baseline commit when a shallow clone lacks it."),
     Input("head-sha", Kind.STRING, "", "Commit to report on (default: from the event)."),
     Input(
+        "working-directory",
+        Kind.STRING,
+        ".",
+        "The project folder inside the workspace (monorepos): relative paths in other inputs, dvc.yaml and DVC "
+        "commands start there.",
+    ),
+    Input(
+        "params",
+        Kind.PATHS,
+        "auto",
+        "Params files diffed like 'dvc params diff' (YAML, JSON, TOML, Python). 'auto': the params dvc.yaml "
+        "declares, else params.yaml; 'none': no params section.",
+    ),
+    Input(
         "token",
         Kind.SECRET,
         "",
@@ -172,6 +186,8 @@ class Settings:
     summary: bool = True
     fetch_baseline: bool = True
     head_sha: str = ""
+    working_directory: str = "."
+    params: tuple[str, ...] = ("auto",)
     token: str = field(default="", repr=False)
     forge: str = "auto"
     output_dir: str = "cml-report"
@@ -247,8 +263,10 @@ def add_cli_flags(parser: object, names: Sequence[str] | None = None) -> None:
             continue
         extra = f" Choices: {', '.join(spec.choices)}." if spec.choices else ""
         default_note = f" Default: {spec.default!r}." if spec.default and spec.kind is not Kind.SECRET else ""
+        # argparse %-formats help texts: a literal '%' (thresholds' `<number>[%]`) must be doubled.
+        text = (spec.help + extra + default_note).replace("%", "%%")
         parser.add_argument(spec.flag, dest=spec.name, default=None, metavar=spec.kind.value.upper(),
-                            help=spec.help + extra + default_note)  # fmt: skip
+                            help=text)  # fmt: skip
 
 
 def flags_from_namespace(namespace: object) -> dict[str, str]:
