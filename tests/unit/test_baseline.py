@@ -60,7 +60,22 @@ def test_no_fetch_means_no_baseline_and_a_warning(history: tuple[Path, list[str]
     ctx = RunContext(forge="github", workspace=clone, head_sha=shas[-1], baseline_candidates=("HEAD~1",))
     baseline = resolve_baseline(ctx, "auto", allow_fetch=False)
     assert baseline.sha is None
-    assert "No baseline commit was found" in baseline.warning
+    assert baseline.warning == (
+        "No baseline: the clone is shallow and fetch-baseline is false, so the baseline commit (HEAD~1) is not in it; "
+        "values are shown without a baseline (set fetch-baseline: true, or fetch-depth: 0 on actions/checkout)"
+    )
+
+
+def test_first_commit_has_no_baseline_and_says_so(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "one")
+    sha = commit_files(repo, {"a": "1"})
+    ctx = RunContext(forge="github", workspace=repo, head_sha=sha, baseline_candidates=("HEAD~1",))
+    baseline = resolve_baseline(ctx, "auto", allow_fetch=True)
+    assert baseline.sha is None
+    assert baseline.warning == (
+        "No baseline commit was found (HEAD~1: first commit, or history not fetched): values are shown without "
+        "a baseline"
+    )
 
 
 def test_merge_base_of_pr(tmp_path: Path) -> None:
