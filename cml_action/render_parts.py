@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 class Parts:
     title: str
     texts: list[tuple[Path, str]] = field(default_factory=list)
+    params_md: str = ""
     metrics_md: str = ""
     verdict_md: str = ""
     files_md: str = ""
@@ -49,12 +50,23 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
             shown = workspace.relative_to_repo(ctx.workspace, path)
             parts.warnings.append(f"report file '{shown}' is empty")
         parts.texts.append((path, text))
+    _add_params(settings, ctx, baseline, parts)
     _add_metrics(settings, ctx, baseline, rules, parts)
     if settings.plots:
         _add_plots(settings, ctx, baseline, media, parts, scratch)
     if settings.dvc_diff:
         parts.files_md = _files_changed(ctx, baseline, parts)
     return parts
+
+
+def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: Parts) -> None:
+    from cml_action.params_source import params_section
+
+    label = baseline.short if baseline.sha else "baseline"
+    section = params_section(ctx.workspace, settings.params, baseline.sha, show_all=settings.metrics_all,
+                             baseline_label=label)  # fmt: skip
+    parts.params_md = section.markdown
+    parts.warnings.extend(section.warnings)
 
 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
@@ -147,6 +159,7 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
         title=parts.title,
         texts=tuple(texts),
         images_md=images_md,
+        params_md=parts.params_md,
         metrics_md=parts.metrics_md,
         verdict_md=parts.verdict_md,
         plots_md=plots_md,
