@@ -75,7 +75,7 @@ def _side(read: Reader, tracked: Tracked, label: str, warnings: list[str]) -> di
             side[file] = None
             continue
         try:
-            side[file] = flatten_params(select_keys(parse_params(file, text), keys))
+            side[file] = flatten_params(select_keys(parse_params(file, text), keys), file)
         except CmlError as exc:
             # DVC shows such a file as missing on that side; we also say why.
             warnings.append(f"{label}: " + str(exc).replace("metrics file", "params file", 1))

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from cml_action.errors import CmlError
 from cml_action.report.diff import MetricsDiff
 from cml_action.report.escape import escape_cell, for_log
+from cml_action.report.flatten import MAX_ENTRIES
 from cml_action.report.table import MISSING, github_table
 
 ParamsSide = Mapping[str, Mapping[str, object] | None]
@@ -98,20 +99,31 @@ def _put(tree: dict[str, object], parts: Sequence[str], value: object) -> None:
     tree[parts[-1]] = value
 
 
-def flatten_params(data: object) -> dict[str, object]:
+def flatten_params(data: object, path_label: str = "") -> dict[str, object]:
     """`name -> value` like DVC: nested mappings joined with dots, lists/tuples/sets as their `str()`."""
     if not isinstance(data, Mapping):
         return {}
     flat: dict[str, object] = {}
-    _flatten_into(flat, data, "")
+    budget = [MAX_ENTRIES]
+    try:
+        _flatten_into(flat, data, "", budget)
+    except RecursionError:
+        raise CmlError(f"params file '{for_log(path_label)}': nested too deeply", file=path_label or None) from None
+    if budget[0] < 0:
+        raise CmlError(f"params file '{for_log(path_label)}': more than {MAX_ENTRIES} entries once YAML aliases "
+                       "are expanded", file=path_label or None)  # fmt: skip
     return flat
 
 
-def _flatten_into(flat: dict[str, object], data: Mapping[object, object], prefix: str) -> None:
+def _flatten_into(flat: dict[str, object], data: Mapping[object, object], prefix: str, budget: list[int]) -> None:
+    # YAML aliases can make a tiny file expand to billions of entries: stop walking once the budget is spent.
+    budget[0] -= len(data)
     for key, value in data.items():
+        if budget[0] < 0:
+            return
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            _flatten_into(flat, value, name + ".")
+            _flatten_into(flat, value, name + ".", budget)
         else:
             flat[name] = str(value) if isinstance(value, list) else value
 
