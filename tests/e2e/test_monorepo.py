@@ -42,11 +42,15 @@ def test_working_directory_gives_params_metrics_with_baselines_and_committed_fil
 ) -> None:
     gh, ws = fake_github, mono
     (ws.path / PROJECT / "model.pkl").unlink()  # this job did not pull the model
+    (ws.path / PROJECT / "report.md").write_text("Classifier results\n")  # relative to the project folder
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), working_directory=PROJECT, dvc_diff="true")
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), working_directory=PROJECT, dvc_diff="true",
+                     report="report.md")  # fmt: skip
     assert run.code == 0, run.stdout + run.stderr
     (posted,) = gh.issue_comments(gh.repo, number)
     body, base = posted["body"], ws.base[:7]
+    assert body.startswith("## CML Report\n\nClassifier results\n\n### Params\n")
+    assert run.outputs["report-file"] == str(ws.path / PROJECT / "cml-report" / "report.md")
     assert _row("Path", "Param", base, "current").search(body)
     assert _row("params.yaml", "lr", "0.1", "0.2").search(body)
     assert _row("params.yaml", "seed", "7", "-").search(body)  # removed
