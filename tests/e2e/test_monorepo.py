@@ -95,10 +95,11 @@ def test_a_shallow_clone_without_fetching_shows_no_baseline_and_says_why_once(
     assert run.code == 0, run.stdout + run.stderr
     (comment,) = gh.commit_comments(gh.repo, ws.head)
     body = comment["body"]
-    # No stand-in baseline: HEAD's values are not shown as the baseline, nothing is "❌ 0.0".
+    # No stand-in baseline: HEAD's values are not shown as the baseline, no change is "❌ 0.0".
     assert _row("eval/metrics.json", "acc", "-", "0.9", "-").search(body)
     assert _row("eval/summary.json", "f1", "-", "0.8", "-").search(body)
-    assert "❌" not in body
+    metrics_table = body.split("### Metrics\n\n", 1)[1].split("\n\n", 1)[0]
+    assert "❌" not in metrics_table and "0.0 " not in metrics_table
     baseline_warnings = [line for line in _warnings(body) if "baseline" in line.lower()]
     assert len(baseline_warnings) == 1, body
     assert "shallow and fetch-baseline is false" in baseline_warnings[0]
