@@ -25,9 +25,16 @@ os.makedirs("eval", exist_ok=True)
 json.dump({"acc": acc, "loss": round(1 - acc, 4)}, open("eval/metrics.json", "w"))
 json.dump({"f1": round(acc - 0.1, 4)}, open("eval/summary.json", "w"))
 open("model.pkl", "w").write(f"model lr={p['lr']}")
+with open("eval/loss.csv", "w") as f:
+    f.write("step,loss\\n" + "".join(f"{i},{round(1 / (1 + i * p['lr']), 4)}\\n" for i in range(10)))
 """
 
 DVC_YAML = """\
+plots:
+  - Loss:
+      x: step
+      y:
+        eval/loss.csv: loss
 stages:
   train:
     cmd: {python} train.py
@@ -37,6 +44,9 @@ stages:
     metrics:
       - eval/metrics.json
       - eval/summary.json:
+          cache: false
+    plots:
+      - eval/loss.csv:
           cache: false
 """
 

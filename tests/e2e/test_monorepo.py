@@ -45,7 +45,7 @@ def test_working_directory_gives_params_metrics_with_baselines_and_committed_fil
     (ws.path / PROJECT / "report.md").write_text("Classifier results\n")  # relative to the project folder
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), working_directory=PROJECT, dvc_diff="true",
-                     report="report.md")  # fmt: skip
+                     report="report.md", plots="Loss")  # fmt: skip
     assert run.code == 0, run.stdout + run.stderr
     (posted,) = gh.issue_comments(gh.repo, number)
     body, base = posted["body"], ws.base[:7]
@@ -61,7 +61,8 @@ def test_working_directory_gives_params_metrics_with_baselines_and_committed_fil
     assert _row("eval/metrics.json", "acc", "0.7", "0.9", "0.2").search(body)
     assert _row("eval/metrics.json", "loss", "0.3", "0.1", "-0.2").search(body)
     assert _row("eval/summary.json", "f1", "0.6", "0.8", "0.2").search(body)
-    assert body.index("### Params") < body.index("### Metrics")
+    assert body.index("### Params") < body.index("### Metrics") < body.index("### Plots")
+    assert re.search(r"^### Plots\n\n!\[[^\]]*Loss[^\]]*\]\(http", body, re.M)  # the plot id of the project's dvc.yaml
     # Files changed: the committed states; the model the job did not pull is modified, not deleted.
     assert "| modified | <code>model.pkl</code>" in body and "| modified | <code>eval/metrics.json</code>" in body
     assert "deleted" not in body
