@@ -48,8 +48,19 @@ def resolve_baseline(ctx: RunContext, requested: str, *, allow_fetch: bool) -> B
         sha = gitrepo.ensure_commit(workspace, candidate, allow_fetch=allow_fetch)
         if sha:
             return Baseline(sha, f"{candidate} ({sha[:7]})" if candidate != sha else sha[:7])
-    return Baseline(
-        None,
-        "none",
-        warning="No baseline commit was found (first commit, or history not fetched): values are shown without change.",
+    return Baseline(None, "none", warning=_why_none(ctx, allow_fetch=allow_fetch))
+
+
+def _why_none(ctx: RunContext, *, allow_fetch: bool) -> str:
+    """One line saying why nothing is compared (shown once, in place of a baseline column of fake values)."""
+    wanted = ctx.merge_base_of[0][:7] if ctx.merge_base_of else ", ".join(ctx.baseline_candidates) or "-"
+    if not allow_fetch and gitrepo.is_shallow(ctx.workspace):
+        return (
+            f"No baseline: the clone is shallow and fetch-baseline is false, so the baseline commit ({wanted}) is "
+            "not in it; values are shown without a baseline (set fetch-baseline: true, or fetch-depth: 0 on "
+            "actions/checkout)"
+        )
+    return (
+        f"No baseline commit was found ({wanted}: first commit, or history not fetched): values are shown without "
+        "a baseline"
     )

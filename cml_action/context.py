@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from cml_action import gitrepo
-from cml_action.errors import CmlError
+from cml_action.errors import CmlError, InputError
 
 ForgeName = Literal["local", "github", "gitlab"]
 
@@ -92,3 +92,22 @@ def local_context(workspace: Path, *, head_sha: str = "") -> RunContext:
     if not sha:
         raise CmlError("the repository has no commits yet (commit once so there is a baseline)")
     return RunContext(forge="local", workspace=workspace, head_sha=sha, baseline_candidates=("HEAD",))
+
+
+def in_project_folder(ctx: RunContext, folder: str) -> RunContext:
+    """The run seen from the project folder (`working-directory`, for monorepos): relative paths in inputs, dvc.yaml
+    and every DVC command start there, and nothing outside it is read. It is what `cd folder` does before a run,
+    which a Docker action cannot do. Git works from any folder of the checkout, so git calls are unaffected."""
+    wanted = folder.strip()
+    if wanted in ("", "."):
+        return ctx
+    root = ctx.workspace.resolve()
+    # resolve() follows symlinks: a link inside the checkout that points out of it is outside too.
+    path = (root / wanted).resolve()
+    if not path.is_relative_to(root):
+        fix = "give a folder of the repository checkout, relative to its root"
+        raise InputError("working-directory", f"'{wanted}' is outside the workspace", fix)
+    if not path.is_dir():
+        fix = "give the folder of the project (where its dvc.yaml is), relative to the repository root"
+        raise InputError("working-directory", f"'{wanted}' is not a folder in the workspace", fix)
+    return replace(ctx, workspace=path)

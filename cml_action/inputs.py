@@ -134,6 +134,20 @@ SCHEMA: tuple[Input, ...] = (
     Input("fetch-baseline", Kind.BOOL, "true", "Fetch the baseline commit when a shallow clone lacks it."),
     Input("head-sha", Kind.STRING, "", "Commit to report on (default: from the event)."),
     Input(
+        "working-directory",
+        Kind.STRING,
+        ".",
+        "The project folder inside the workspace (monorepos): relative paths in other inputs, dvc.yaml and DVC "
+        "commands start there.",
+    ),
+    Input(
+        "params",
+        Kind.PATHS,
+        "auto",
+        "Params files diffed like 'dvc params diff' (YAML, JSON, TOML, Python). 'auto': the params dvc.yaml "
+        "declares, else params.yaml; 'none': no params section.",
+    ),
+    Input(
         "token",
         Kind.SECRET,
         "",
@@ -186,6 +200,8 @@ class Settings:
     summary: bool = True
     fetch_baseline: bool = True
     head_sha: str = ""
+    working_directory: str = "."
+    params: tuple[str, ...] = ("auto",)
     token: str = field(default="", repr=False)
     forge: str = "auto"
     output_dir: str = "cml-report"

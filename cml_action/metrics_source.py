@@ -58,6 +58,9 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
         dvc_outputs = _dvc_outputs(ws, patterns)
     present, missing, named = _split_missing(ws, [pattern for pattern in patterns if pattern not in dvc_outputs])
     paths = workspace.resolve_paths(ws, present, "metrics") if present else ()
+    if not from_dvc_yaml:
+        # Explicit paths too (`services/classifier/eval/metrics.json`): a DVC output's baseline is in DVC's cache.
+        dvc_outputs = _dvc_outputs(ws, [workspace.relative_to_repo(ws, path) for path in paths])
     for path in paths:
         rel = workspace.relative_to_repo(ws, path)
         if rel in dvc_outputs:
@@ -78,6 +81,7 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
             if warning and (found or rel in named):  # a glob's new match is expected to be absent there
                 warnings.append(warning)
         else:
+            # No baseline commit: no value may pose as one (the baseline's own warning says why, once).
             sides.baseline[rel] = None
     for rel in missing:
         warnings.append(_add_missing(ws, rel, baseline_sha, sides))
@@ -128,10 +132,53 @@ def _dvc_outputs(ws: Path, patterns: Sequence[str]) -> list[str]:
     return list(dvc_tracked(ws, patterns))
 
 
-def _add_dvc_metrics(ws: Path, paths: list[str], baseline_sha: str | None, sides: MetricsSides) -> list[str]:
-    from cml_action.dvc.metrics import dvc_metrics
+def _dvc_root(ws: Path, rel: str) -> Path:
+    """The DVC project that owns a metrics file: the nearest folder (from the file up to the workspace) holding
+    `.dvc`, so `dvc init --subdir` projects of a monorepo work; else the workspace (DVC looks further up itself)."""
+    folder = (ws / rel).parent
+    while folder != ws and folder.is_relative_to(ws):
+        if (folder / ".dvc").is_dir():
+            return folder
+        folder = folder.parent
+    return ws
 
-    result = dvc_metrics(ws, baseline_sha or "HEAD", paths)
-    sides.baseline.update(result.baseline)
-    sides.current.update(result.current)
-    return list(result.warnings)
+
+def _add_dvc_metrics(ws: Path, paths: list[str], baseline_sha: str | None, sides: MetricsSides) -> list[str]:
+    """DVC outputs: `dvc metrics diff` in the DVC project of each file (paths relative to it). Without a baseline
+    commit, or without DVC, the working tree's files are read directly: never a baseline DVC made up (HEAD's
+    values shown as the baseline)."""
+    from cml_action.dvc.metrics import dvc_metrics
+    from cml_action.dvc.runner import INSTALL_HINT, find_dvc
+
+    warnings: list[str] = []
+    if not baseline_sha or find_dvc() is None:
+        present = [rel for rel in paths if (ws / rel).is_file()]
+        if baseline_sha and present:
+            shown = ", ".join(f"'{rel}'" for rel in present)
+            warnings.append(f"metrics {shown}: DVC outputs, but DVC is not installed, so no baseline is shown "
+                            f"({INSTALL_HINT})")  # fmt: skip
+        for rel in paths:
+            if rel in present:
+                _add_working_tree_file(ws, rel, sides)
+            else:
+                warnings.append(_add_missing(ws, rel, None, sides))
+        return warnings
+    by_root: dict[Path, list[str]] = {}
+    for rel in paths:
+        by_root.setdefault(_dvc_root(ws, rel), []).append(rel)
+    for root, rels in by_root.items():
+        prefix = root.relative_to(ws).as_posix() + "/" if root != ws else ""
+        result = dvc_metrics(root, baseline_sha, [rel.removeprefix(prefix) for rel in rels])
+        for rel in rels:
+            sides.baseline[rel] = result.baseline.get(rel.removeprefix(prefix))
+            sides.current[rel] = result.current.get(rel.removeprefix(prefix))
+        warnings += result.warnings
+    return warnings
+
+
+def _add_working_tree_file(ws: Path, rel: str, sides: MetricsSides) -> None:
+    from cml_action.report.readers import read_metrics
+
+    path = workspace.resolve_one(ws, rel, "metrics")
+    sides.current[rel] = read_metrics(rel, workspace.read_text(path, "metrics", ws))
+    sides.baseline[rel] = None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cml_action import workflow
 from cml_action.baseline import resolve_baseline
-from cml_action.context import RunContext
+from cml_action.context import RunContext, in_project_folder
 from cml_action.forges.base import Forge, ForgeOptions
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_inputs, prepare_referenced
@@ -48,6 +48,7 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
     from cml_action.report.thresholds import parse_thresholds
 
     rules = parse_thresholds(settings.thresholds)  # bad gates fail before any work
+    ctx = in_project_folder(ctx, settings.working_directory)  # monorepos: every relative path starts there
     target = parse_target(settings.target)
     options = options or forge_options(settings, ctx)
     with workflow.group("Resolve baseline"):

@@ -40,6 +40,7 @@ class ImagePairShas:
 class Parts:
     title: str
     texts: list[tuple[Path, str]] = field(default_factory=list)
+    params_md: str = ""
     metrics_md: str = ""
     verdict_md: str = ""
     files_md: str = ""
@@ -65,6 +66,7 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
         parts.warnings.append(baseline.warning)
     for pattern in settings.report:
         _section(parts, "report text", lambda pattern=pattern: _add_texts(ctx.workspace, pattern, parts))  # type: ignore[misc]
+    _section(parts, "params", lambda: _add_params(settings, ctx, baseline, parts))
     if not _section(parts, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, parts)) and rules:
         # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
         parts.unjudged_gates = len(rules)
@@ -101,6 +103,16 @@ def _add_texts(ws: Path, pattern: str, parts: Parts) -> None:
         if not text.strip():
             parts.warnings.append(f"report file '{workspace.relative_to_repo(ws, path)}' is empty")
         parts.texts.append((path, text))
+
+
+def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: Parts) -> None:
+    from cml_action.params_source import params_section
+
+    label = baseline.short if baseline.sha else "baseline"
+    section = params_section(ctx.workspace, settings.params, baseline.sha, show_all=settings.metrics_all,
+                             baseline_label=label)  # fmt: skip
+    parts.params_md = section.markdown
+    parts.warnings.extend(section.warnings)
 
 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
@@ -234,6 +246,7 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
         title=parts.title,
         texts=tuple(texts),
         images_md=images_md,
+        params_md=parts.params_md,
         metrics_md=parts.metrics_md,
         verdict_md=parts.verdict_md,
         plots_md=plots_md,

@@ -1,4 +1,8 @@
-"""The "Files changed" report section, from `dvc diff --json --show-hash <baseline>`.
+"""The "Files changed" report section, from `dvc diff --json --show-hash <baseline> HEAD`.
+
+The committed states are compared: a CI job that did not `dvc pull` an output must not see it listed as deleted,
+and an output changed by the commits is listed as modified from the hashes in dvc.lock. Only when the baseline is
+HEAD itself (local runs) is the working tree compared, as `dvc diff` does by default.
 
 `dvc diff --json` (and DVC 1's `--show-json`) prints `{"added": [...], "deleted": [...], "modified": [...],
 "renamed": [...], "not in cache": [...]}`; entries are `{"path": p, "hash": h}`, modified hashes are
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cml_action import gitrepo
 from cml_action.dvc.metrics import parse_dvc_json
 from cml_action.dvc.runner import run_dvc
 from cml_action.errors import CmlError
@@ -104,7 +109,9 @@ def files_markdown_from_json(text: str) -> str:
 
 def files_changed(workspace: Path, baseline_rev: str) -> str:
     """The "Files changed" section for `dvc-diff: true` (raises CmlError when DVC is missing or fails)."""
-    done = run_dvc(workspace, ["diff", "--json", "--show-hash", baseline_rev], what="dvc-diff is true")
+    head = gitrepo.rev_parse(workspace, "HEAD")
+    revisions = [baseline_rev] if head in (None, gitrepo.rev_parse(workspace, baseline_rev)) else [baseline_rev, head]
+    done = run_dvc(workspace, ["diff", "--json", "--show-hash", *revisions], what="dvc-diff is true")
     if done.returncode != 0:
         raise CmlError(f"dvc diff failed: {done.error_line.removeprefix('ERROR:').strip()}")
     return files_markdown_from_json(done.stdout)

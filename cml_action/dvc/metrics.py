@@ -71,11 +71,13 @@ def _declared_at(workspace: Path, rev: str, path: str) -> bool:
     return gitrepo.show_file(workspace, rev, path) is not None
 
 
-def _baseline_warning(workspace: Path, rev: str, path: str) -> str | None:
-    if not _declared_at(workspace, rev, path):
-        return None  # a metrics file new in this change: absent at the baseline is the truth, not a failure
+def _baseline_warning(rev: str, paths: Sequence[str]) -> str | None:
+    """ONE line for every file whose baseline DVC could not load (the reason is the same for all of them)."""
+    if not paths:
+        return None
+    shown, it = ", ".join(f"'{path}'" for path in paths), "it" if len(paths) == 1 else "them"
     return (
-        f"metrics '{path}': DVC could not load it at the baseline {_short(rev)} (not in the DVC cache or "
+        f"metrics {shown}: DVC could not load {it} at the baseline {_short(rev)} (not in the DVC cache or "
         "remote? run 'dvc pull' first, or check the remote credentials); baseline values are missing"
     )
 
@@ -97,15 +99,18 @@ def interpret_diff(
     baseline: dict[str, FlatMetrics | None] = {}
     current: dict[str, FlatMetrics | None] = {}
     warnings: list[str] = []
+    no_baseline: list[str] = []
     for path in paths:
         baseline[path] = _side_values(diff, path, "old")
         current[path] = _side_values(diff, path, "new")
-        if baseline[path] is None and (failed - {WORKSPACE} or not diff):
-            note = _baseline_warning(workspace, baseline_rev, path)
-            if note:
-                warnings.append(note)
+        # A metrics file new in this change: absent at the baseline is the truth, not a failure.
+        failed_at_baseline = baseline[path] is None and (failed - {WORKSPACE} or not diff)
+        if failed_at_baseline and _declared_at(workspace, baseline_rev, path):
+            no_baseline.append(path)
         if current[path] is None:
             warnings.append(_current_warning(workspace, path))
+    note = _baseline_warning(baseline_rev, no_baseline)
+    warnings = [note, *warnings] if note else warnings
     if not diff and paths and not warnings:
         warnings.append("DVC returned no metrics at all for " + ", ".join(f"'{p}'" for p in paths))
     return DvcMetricsResult(baseline, current, tuple(dict.fromkeys(warnings)))

@@ -24,6 +24,7 @@ from cml_action.workspace import inside
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
+DEFAULT_PARAMS_FILE = "params.yaml"  # DVC's ParamsDependency.DEFAULT_PARAMS_FILE
 _TEMPLATE_VAR = re.compile(r"\$\{[^}]*\}")
 
 
@@ -145,6 +146,30 @@ def declared_metrics(workspace: Path) -> tuple[str, ...]:
     for stage in _stages(document):
         paths.extend(_normalise(path) for path, _ in _entries(stage.get("metrics")))
     return _unique(_expand_templates(paths, workspace))
+
+
+def tracked_params(document: Any) -> dict[str, list[str]]:
+    """params file -> tracked key paths (`[]`: the whole file) of one parsed dvc.yaml: every stage's `params:`
+    (a bare key is one of params.yaml) and the top-level `params:` files, merged like DVC's `_merge_params`."""
+    entries: list[tuple[str, list[str]]] = []
+    if isinstance(document, Mapping):
+        top = document.get("params")
+        entries += [(_normalise(str(file)), []) for file in (top if isinstance(top, list) else [])]
+    for stage in _stages(document):
+        for item in stage.get("params") or []:
+            if isinstance(item, str):
+                entries.append((DEFAULT_PARAMS_FILE, [item]))
+            elif isinstance(item, Mapping):
+                for file, keys in item.items():
+                    names = [str(key) for key in keys] if isinstance(keys, list) else []
+                    entries.append((_normalise(str(file)), names))
+    whole = {file for file, keys in entries if not keys}
+    tracked: dict[str, list[str]] = {}
+    for file, keys in entries:
+        tracked.setdefault(file, [])
+        if file not in whole:
+            tracked[file] += keys
+    return tracked
 
 
 def _text(value: Any) -> str | None:

@@ -44,6 +44,7 @@ class ReportParts:
     title: str = "CML Report"
     texts: tuple[str, ...] = ()
     images_md: str = ""
+    params_md: str = ""
     metrics_md: str = ""
     verdict_md: str = ""
     plots_md: str = ""
@@ -90,7 +91,14 @@ def assemble(parts: ReportParts) -> str:
         *(close_open_blocks(defuse_markers(text)) for text in parts.texts),
         *(
             defuse_markers(section)
-            for section in (parts.images_md, parts.metrics_md, parts.verdict_md, parts.plots_md, parts.files_md)
+            for section in (
+                parts.images_md,
+                parts.params_md,
+                parts.metrics_md,
+                parts.verdict_md,
+                parts.plots_md,
+                parts.files_md,
+            )
         ),
         warnings_block(parts.warnings),
         footer(parts.head_sha, parts.baseline_sha, parts.run_url, parts.run_label),

@@ -24,13 +24,16 @@ Parser = Callable[[str, str], object]
 
 def read_metrics(path_label: str, text: str) -> dict[str, MetricValue]:
     """Parse by extension and flatten. Unknown extensions are read as YAML, as DVC does."""
-    suffix = PurePosixPath(path_label).suffix.lower()
-    parser = _PARSERS.get(suffix, _parse_yaml)
-    text = text.removeprefix("\ufeff")
     try:
-        return flatten_metrics(parser(path_label, text), path_label)
+        return flatten_metrics(parse_document(path_label, text), path_label)
     except RecursionError:
         raise _error(path_label, None, "nested too deeply") from None
+
+
+def parse_document(path_label: str, text: str) -> object:
+    """The parsed file, by extension (unknown ones as YAML), not flattened: params keep their lists."""
+    parser = _PARSERS.get(PurePosixPath(path_label).suffix.lower(), _parse_yaml)
+    return parser(path_label, text.removeprefix("\ufeff"))
 
 
 def read_metrics_bytes(path_label: str, data: bytes) -> dict[str, MetricValue]:

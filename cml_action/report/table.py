@@ -51,7 +51,7 @@ def render_metrics_table(
         _cells(row, precision, row.key in tripped, escaped_paths)
         for row in table_rows(diff, show_all=show_all, tripped=tripped)
     ]
-    return _github_table(headers, body)
+    return github_table(headers, body)
 
 
 def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict[str, str]) -> list[str]:
@@ -75,7 +75,7 @@ def _value_cell(value: object, precision: int) -> str:
     return escape_cell(format_value(value, precision))
 
 
-def _github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+def github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     widths = [display_width(header) + _MIN_HEADER_PADDING for header in headers]
     all_ascii = True
     for column, cells in enumerate(zip(*body, strict=True)):

@@ -111,6 +111,16 @@ CASES: tuple[Case, ...] = (
     Case("baseline-missing", "baseline ref that does not exist", _i(baseline="v9.9"),
          "input 'baseline': 'v9.9' is not a commit in this repository"),
     Case("not-git", "workspace is not a git repository", {}, "is not a git repository", forge="none"),
+    # monorepos and params
+    Case("workdir-outside", "working-directory outside the workspace", _i(working_directory="../elsewhere"),
+         "input 'working-directory': '../elsewhere' is outside the workspace"),
+    Case("workdir-symlink", "working-directory is a symlink out of the workspace", _i(working_directory="proj"),
+         "input 'working-directory': 'proj' is outside the workspace", files={"proj": "@link:/etc"}),
+    Case("workdir-missing", "working-directory does not exist", _i(working_directory="services/x"),
+         "input 'working-directory': 'services/x' is not a folder in the workspace"),
+    Case("params-missing", "params file does not exist", _i(params="hp.yaml"), "input 'params': 'hp.yaml' does not exist", 0),
+    Case("params-yaml", "params file that does not parse", _i(params="params.yaml"),
+         "current: params file 'params.yaml' line", 0, files={"params.yaml": "lr: [0.1\n"}),
     Case("no-commits", "repository without commits", {}, "has no commits yet", commit=False),
     # plots
     Case("plots-missing", "plot data file does not exist", _i(plots="loss.csv"), "loss.csv", exit_code=0),

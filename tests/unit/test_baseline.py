@@ -57,10 +57,26 @@ def test_shallow_clone_deepens_for_head_parent(history: tuple[Path, list[str]], 
 def test_no_fetch_means_no_baseline_and_a_warning(history: tuple[Path, list[str]], tmp_path: Path) -> None:
     origin, shas = history
     clone = _shallow_clone(origin, tmp_path / "clone")
-    ctx = RunContext(forge="github", workspace=clone, head_sha=shas[-1], baseline_candidates=("HEAD~1",))
-    baseline = resolve_baseline(ctx, "auto", allow_fetch=False)
+    assert _warning_without_baseline(clone, shas[-1], allow_fetch=False) == (
+        "No baseline: the clone is shallow and fetch-baseline is false, so the baseline commit (HEAD~1) is not in it; "
+        "values are shown without a baseline (set fetch-baseline: true, or fetch-depth: 0 on actions/checkout)"
+    )
+
+
+def test_first_commit_has_no_baseline_and_says_so(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "one")
+    sha = commit_files(repo, {"a": "1"})
+    assert _warning_without_baseline(repo, sha, allow_fetch=True) == (
+        "No baseline commit was found (HEAD~1: first commit, or history not fetched): values are shown without "
+        "a baseline"
+    )
+
+
+def _warning_without_baseline(workspace: Path, head: str, *, allow_fetch: bool) -> str:
+    ctx = RunContext(forge="github", workspace=workspace, head_sha=head, baseline_candidates=("HEAD~1",))
+    baseline = resolve_baseline(ctx, "auto", allow_fetch=allow_fetch)
     assert baseline.sha is None
-    assert "No baseline commit was found" in baseline.warning
+    return baseline.warning
 
 
 def test_merge_base_of_pr(tmp_path: Path) -> None:

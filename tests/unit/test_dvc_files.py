@@ -97,3 +97,17 @@ def test_dvc_diff_of_the_generated_project(tmp_path_factory: pytest.TempPathFact
     assert markdown.startswith("<details><summary>Files changed (3)</summary>")
     with pytest.raises(CmlError, match=r"^dvc diff failed: "):
         files_changed(repo, "no-such-rev")
+
+
+@needs_dvc
+@pytest.mark.dvc
+def test_files_changed_compares_the_committed_states_not_the_unpulled_working_tree(tmp_path: Path) -> None:
+    from tests.monorepo_support import make_monorepo
+
+    mono = make_monorepo(tmp_path)
+    (mono.project / "model.pkl").unlink()  # the job did not pull the model
+    markdown = files_changed(mono.project, mono.base)
+    rows = [line.split(" | ")[:2] for line in markdown.splitlines() if line.startswith("| ") and "<code>" in line]
+    # The model changed between the commits (modified), and is not "deleted" because this job did not pull it.
+    assert rows == [["| modified", "<code>eval/metrics.json</code>"], ["| modified", "<code>model.pkl</code>"]]
+    assert "deleted" not in markdown

@@ -118,3 +118,19 @@ def test_failed_revisions_parses_dvc_stderr() -> None:
 def test_bare_infinity_and_nan_in_dvc_json_are_read() -> None:
     parsed = metrics.parse_dvc_json('{"a.json": {"x": {"old": Infinity, "new": NaN}}}')
     assert parsed["a.json"]["x"]["old"] == float("inf")
+
+
+def test_several_outputs_missing_at_the_baseline_make_one_warning(tmp_path: Path) -> None:
+    from tests.gitutil import commit_files, init_repo
+
+    repo = init_repo(tmp_path / "r")
+    commit_files(repo, {"a.json": '{"x": 1}', "b.json": '{"y": 1}'})
+    stdout = '{"a.json": {"x": {"old": null, "new": 2}}, "b.json": {"y": {"old": null, "new": 3}}}'
+    stderr = "DVC failed to load some metrics for following revisions: 'HEAD'.\n"
+    result = interpret_diff(repo, "HEAD", ["a.json", "b.json"], stdout, stderr)
+    assert result.baseline == {"a.json": None, "b.json": None}
+    assert result.current == {"a.json": {"x": 2}, "b.json": {"y": 3}}
+    assert result.warnings == (
+        "metrics 'a.json', 'b.json': DVC could not load them at the baseline HEAD (not in the DVC cache or "
+        "remote? run 'dvc pull' first, or check the remote credentials); baseline values are missing",
+    )

@@ -101,3 +101,20 @@ def test_readme_inputs_table_is_current() -> None:
     spec.loader.exec_module(module)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert module.render(readme) == readme, "README inputs table is stale: run python tools/gen_readme_inputs.py"
+
+
+def test_report_help_prints_every_input_even_with_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
+    from cml_action.cli import build_parser
+
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args(["report", "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert "<number>[%]" in shown and "--working-directory" in shown and "--params" in shown
+
+
+def test_working_directory_and_params_inputs() -> None:
+    settings = parse_settings({"INPUT_WORKING-DIRECTORY": "services/classifier", "CML_PARAMS": "a.yaml, b.json"})
+    assert settings.working_directory == "services/classifier"
+    assert settings.params == ("a.yaml", "b.json")
+    assert parse_settings({}).params == ("auto",) and parse_settings({}).working_directory == "."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,9 @@ def test_minimal_report_skips_empty_parts() -> None:
 
 
 def test_order_follows_design() -> None:
-    report = assemble(_full_parts())
-    order = ["## CML Report", "Trained on", "## Notes", "![roc]", "### Metrics", "### Gates", "### Plots",
+    params = "### Params\n\n| Path | Param | def5678 | current |\n|---|---|---|---|\n| params.yaml | lr | 0.1 | 0.2 |"
+    report = assemble(replace(_full_parts(), params_md=params))
+    order = ["## CML Report", "Trained on", "## Notes", "![roc]", "### Params", "### Metrics", "### Gates", "### Plots",
              "### Files changed", "> [!WARNING]", "Comparing `abc1234`", "<!-- cml-action"]  # fmt: skip
     positions = [report.index(piece) for piece in order]
     assert positions == sorted(positions)
