@@ -66,15 +66,25 @@ class GitHubForge:
     name = "github"
     limits = Limits(comment=COMMENT_LIMIT, check=CHECK_SUMMARY_LIMIT, unit="chars", check_unit="chars")
 
-    def __init__(self, ctx: RunContext, options: ForgeOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        options: ForgeOptions,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ctx = ctx
         self._options = options
         self._facts = token_facts(ctx.token)
+        self._sleep = sleep
+        self._clock = clock
         self._caller = Caller(
             max_attempts=options.max_attempts,
             max_backoff=options.max_backoff,
             write_interval=options.write_interval,
             sleep=sleep,
+            clock=clock,
         )
         self._client: GitHubRest | None = None
         self._api = f"/repos/{ctx.repo}"
@@ -126,6 +136,8 @@ class GitHubForge:
                 server_url=self._ctx.server_url,
                 branch=self._options.assets_branch,
                 caller=self._caller,
+                sleep=self._sleep,
+                clock=self._clock,
             )
             return publisher.publish(images)
         except RestError as exc:
