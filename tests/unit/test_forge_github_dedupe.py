@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cml_action.forges.base import Target
 from tests.e2e.github_support import BOT, body, calls, comment, context, forge, marker, report_comments
 from tests.fakes.github import FakeGitHub
 
@@ -81,3 +82,17 @@ def test_a_failed_duplicate_delete_is_a_warning_and_the_report_stands(
     gh.faults.clear()
     forge(gh, context(gh, pr_number=pr))[0].post_comment(comment("later"))
     assert [c["body"] for c in report_comments(gh, pr)] == [body("later")]
+
+
+def test_commit_comment_copies_converge_to_one(fake_github: FakeGitHub) -> None:
+    gh = fake_github
+    sha = gh.main_sha
+    copies = [gh.add_commit_comment(gh.repo, sha, body(f"race {n}"), user=BOT, user_type="Bot") for n in range(3)]
+    forge(gh, context(gh, event="push"))[0].post_comment(comment("rerun", target=Target("commit")))
+    assert calls(gh) == [
+        f"GET /commits/{sha}/comments",
+        f"PATCH /comments/{copies[2]}",
+        f"DELETE /comments/{copies[0]}",
+        f"DELETE /comments/{copies[1]}",
+    ]
+    assert [c["body"] for c in gh.commit_comments(gh.repo, sha)] == [body("rerun")]
