@@ -1,7 +1,8 @@
 """The GitHub forge (REST via `github_rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
 
 Requests are kept to what the report needs: no `GET /repos/{o}/{r}` (paths are built from the name), the sticky
-search reads ceil(comments / 100) pages, and each report is one write. Retries, pacing and error lines live in
+search reads ceil(comments / 100) pages, and each report is one write; a create is followed by one more search, so
+that runs of the same key racing each other leave one report (`_keep_newest`). Retries, pacing and error lines live in
 `github_http`, token facts in `github_tokens`, the image commit in `github_assets`.
 
 Which comments are "ours": the marker must match AND the author must be the token's identity. An installation token

@@ -3,7 +3,6 @@ started together against a fake forge (the concurrency tests and benchmarks/benc
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e import payloads
+from tests.e2e.github_support import runner_env
 from tests.fakes.github import FakeGitHub
 from tests.gitutil import commit_files, git, init_repo
 
@@ -73,26 +73,11 @@ def github_job(gh: FakeGitHub, template: Template, folder: Path, number: int, ru
     runner.mkdir(parents=True)
     event = payloads.with_commits("pull_request_opened", head=template.head, base=template.base, number=number,
                                   repo=gh.repo)  # fmt: skip
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(runner),
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_REPOSITORY": gh.repo,
-        "GITHUB_SHA": template.head,
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(payloads.write(runner / "event.json", event)),
-        "GITHUB_WORKSPACE": str(folder / "ws"),
-        "GITHUB_API_URL": gh.api_url,
-        "GITHUB_SERVER_URL": gh.server_url,
-        "GITHUB_RUN_ID": str(run_id),
-        "GITHUB_WORKFLOW": "CML",
-        "GITHUB_JOB": "train",
-        "GITHUB_OUTPUT": str(runner / "output"),
-        "GITHUB_STEP_SUMMARY": str(runner / "summary.md"),
-        "INPUT_TOKEN": gh.app_token,
-        "INPUT_FETCH-BASELINE": "false",
-        **{f"INPUT_{name.upper()}": value for name, value in inputs.items()},
-    }
+    event_path = payloads.write(runner / "event.json", event)
+    env = runner_env(gh, head=template.head, event="pull_request", event_path=event_path, workspace=folder / "ws",
+                     runner=runner, run_id=str(run_id))  # fmt: skip
+    env["INPUT_FETCH-BASELINE"] = "false"
+    env |= {f"INPUT_{name.upper()}": value for name, value in inputs.items()}
     return Job([sys.executable, str(ENTRYPOINT)], env, folder / "ws")
 
 

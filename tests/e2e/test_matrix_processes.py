@@ -11,8 +11,10 @@ CML_WRITE_INTERVAL=0 drops GitHub's 1 s write pacing for speed; benchmarks/bench
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,7 @@ CREATE_DELAY = 4.0
 # Each job's own bound: the 300 s race budget is for real GitHub at 1 s pacing; here, without pacing, a job that
 # needs more than this is stuck in lockstep, not merely slow (2 shared cores start 16 interpreters).
 JOB_SECONDS_BOUND = 120.0
+KEY = "cml-action:key="
 
 
 @pytest.fixture
@@ -100,6 +103,15 @@ def test_sixteen_jobs_publishing_images_to_one_assets_branch_all_land(
     assert len(history) == IMAGE_JOBS  # linear: one commit per job
 
 
+def race_then_rerun(tmp_path: Path, make_job: Callable[[Path, int], Job], report_ids: Callable[[], list[int]]) -> None:
+    """SAME_KEY_JOBS jobs of one key at once leave one report; one later run updates that one in place."""
+    all_succeeded(run_together([make_job(tmp_path / f"race-{i}", i) for i in range(SAME_KEY_JOBS)], timeout=120))
+    raced = report_ids()
+    assert len(raced) == 1, raced
+    all_succeeded(run_together([make_job(tmp_path / "later", SAME_KEY_JOBS)], timeout=60))
+    assert report_ids() == raced
+
+
 def test_same_key_jobs_racing_on_one_pull_request_leave_one_comment(
     fake_github: FakeGitHub, template: Template, tmp_path: Path
 ) -> None:
@@ -107,21 +119,13 @@ def test_same_key_jobs_racing_on_one_pull_request_leave_one_comment(
     number = pull_request(gh, template)
     gh.faults.add("POST", rf"/issues/{number}/comments$", "slow", times=SAME_KEY_JOBS, delay=CREATE_DELAY)
 
-    def jobs(round_name: str, count: int) -> list[Job]:
-        made = []
-        for index in range(count):
-            folder = tmp_path / f"{round_name}-{index}"
-            clone(template, folder / "ws")
-            made.append(github_job(gh, template, folder, number, 200 + index, report="report.md"))
-            made[-1].env["CML_WRITE_INTERVAL"] = "0"
+    def job(folder: Path, index: int) -> Job:
+        clone(template, folder / "ws")
+        made = github_job(gh, template, folder, number, 200 + index, report="report.md")
+        made.env["CML_WRITE_INTERVAL"] = "0"
         return made
 
-    all_succeeded(run_together(jobs("race", SAME_KEY_JOBS), timeout=120))
-    reports = [c for c in gh.issue_comments(gh.repo, number) if "cml-action:key=" in c["body"]]
-    assert len(reports) == 1, [c["id"] for c in reports]
-    all_succeeded(run_together(jobs("later", 1), timeout=60))
-    (later,) = [c for c in gh.issue_comments(gh.repo, number) if "cml-action:key=" in c["body"]]
-    assert later["id"] == reports[0]["id"]  # updated in place
+    race_then_rerun(tmp_path, job, lambda: [c["id"] for c in gh.issue_comments(gh.repo, number) if KEY in c["body"]])
 
 
 @pytest.fixture
@@ -131,29 +135,15 @@ def gl() -> Iterator[FakeGitLab]:
 
 
 def test_same_key_jobs_racing_on_one_merge_request_leave_one_note(gl: FakeGitLab, tmp_path: Path) -> None:
-    import os
-    import sys
-
     first = make_workspace(tmp_path / "job-0" / "ws")
     seed(gl, first)
     gl.faults.add("POST", rf"/merge_requests/{MR_IID}/notes$", "slow", times=SAME_KEY_JOBS, delay=CREATE_DELAY)
 
-    def jobs(round_name: str, count: int) -> list[Job]:
-        made = []
-        for index in range(count):
-            folder = tmp_path / f"{round_name}-{index}"
-            workspace = clone(Template(first.path, first.base_sha, first.head_sha), folder / "ws")
-            env = {"PATH": os.environ["PATH"], "HOME": str(folder)} | predefined(gl, first, mr=True)
-            env |= template_variables({"report": "report.md"}) | {
-                "CI_PROJECT_DIR": str(workspace),
-                "CML_TOKEN": gl.project_token,
-            }
-            made.append(Job([sys.executable, str(ENTRYPOINT)], {k: v for k, v in env.items() if v}, workspace))
-        return made
+    def job(folder: Path, index: int) -> Job:
+        workspace = clone(Template(first.path, first.base_sha, first.head_sha), folder / "ws")
+        env = {"PATH": os.environ["PATH"], "HOME": str(folder)} | predefined(gl, first, mr=True)
+        env |= template_variables({"report": "report.md"})
+        env |= {"CI_PROJECT_DIR": str(workspace), "CML_TOKEN": gl.project_token}
+        return Job([sys.executable, str(ENTRYPOINT)], {k: v for k, v in env.items() if v}, workspace)
 
-    all_succeeded(run_together(jobs("race", SAME_KEY_JOBS), timeout=120))
-    notes = [n for n in gl.mr_notes(gl.project_id, MR_IID) if "cml-action:key=" in n["body"]]
-    assert len(notes) == 1, [n["id"] for n in notes]
-    all_succeeded(run_together(jobs("later", 1), timeout=60))
-    (later,) = [n for n in gl.mr_notes(gl.project_id, MR_IID) if "cml-action:key=" in n["body"]]
-    assert later["id"] == notes[0]["id"]
+    race_then_rerun(tmp_path, job, lambda: [n["id"] for n in gl.mr_notes(gl.project_id, MR_IID) if KEY in n["body"]])

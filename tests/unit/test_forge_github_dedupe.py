@@ -34,15 +34,21 @@ def test_an_update_run_keeps_the_newest_and_deletes_only_its_own_authors_copies(
     assert [c["body"] for c in report_comments(gh, pr) if c["user"]["login"] == BOT] == [body("rerun")]
 
 
+class RacingRun(list[int]):
+    """A fault hook: another run of the key posts its copy at that moment (it searched before we created)."""
+
+    def __init__(self, pr: int) -> None:
+        super().__init__()
+        self.pr = pr
+
+    def __call__(self, fake: FakeGitHub) -> None:
+        self.append(fake.add_issue_comment(fake.repo, self.pr, body("racer"), user=BOT, user_type="Bot"))
+
+
 def test_a_run_that_created_after_a_racing_run_deletes_the_older_copy(fake_github: FakeGitHub, pr: int) -> None:
     gh = fake_github
-    racer: list[int] = []
-    gh.faults.add(
-        "POST",
-        rf"/issues/{pr}/comments$",
-        "hook",
-        hook=lambda fake: racer.append(fake.add_issue_comment(fake.repo, pr, body("racer"), user=BOT, user_type="Bot")),
-    )
+    racer = RacingRun(pr)
+    gh.faults.add("POST", rf"/issues/{pr}/comments$", "hook", hook=racer)  # it creates just before us
     published = forge(gh, context(gh, pr_number=pr))[0].post_comment(comment("mine"))
     (only,) = report_comments(gh, pr)
     assert only["body"] == body("mine") and published.id == str(only["id"])
@@ -56,14 +62,8 @@ def test_a_run_that_created_after_a_racing_run_deletes_the_older_copy(fake_githu
 
 def test_a_run_whose_copy_is_older_deletes_its_own_and_points_to_the_newest(fake_github: FakeGitHub, pr: int) -> None:
     gh = fake_github
-    racer: list[int] = []
-    gh.faults.add(
-        "GET",
-        rf"/issues/{pr}/comments$",
-        "hook",
-        after=1,  # the re-list after our create: the racing run created after us
-        hook=lambda fake: racer.append(fake.add_issue_comment(fake.repo, pr, body("racer"), user=BOT, user_type="Bot")),
-    )
+    racer = RacingRun(pr)
+    gh.faults.add("GET", rf"/issues/{pr}/comments$", "hook", after=1, hook=racer)  # it creates just after us
     published = forge(gh, context(gh, pr_number=pr))[0].post_comment(comment("mine"))
     (only,) = report_comments(gh, pr)
     assert only["id"] == racer[0] and published.id == str(racer[0]) and published.url == only["html_url"]

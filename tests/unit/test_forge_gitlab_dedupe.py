@@ -16,6 +16,13 @@ fake_gitlab = fixtures.fake_gitlab  # the fixture, used by name
 OTHER_KEY = "<!-- cml-action:key=gitlab-ci/other -->"
 
 
+class RacingRun(list[int]):
+    """A fault hook: another run of the key posts its copy on MR !1 at that moment."""
+
+    def __call__(self, fake: FakeGitLab) -> None:
+        self.append(fake.add_mr_note(42, 1, report("racer"), user=fake.bot))
+
+
 def test_an_update_run_keeps_the_newest_copy_and_deletes_only_its_own_others(
     fake_gitlab: FakeGitLab, tmp_path: Path
 ) -> None:
@@ -38,13 +45,8 @@ def test_an_update_run_keeps_the_newest_copy_and_deletes_only_its_own_others(
 
 def test_a_run_that_created_last_deletes_the_racing_copy(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:
     gl = fake_gitlab
-    racer: list[int] = []
-    gl.faults.add(
-        "POST",
-        rf"^{NOTES}$",
-        "hook",
-        hook=lambda fake: racer.append(fake.add_mr_note(42, 1, report("racer"), user=fake.bot)),
-    )
+    racer = RacingRun()
+    gl.faults.add("POST", rf"^{NOTES}$", "hook", hook=racer)  # it creates just before us
     published = gitlab_forge(gl, tmp_path).post_comment(comment(report("mine")))
     (only,) = gl.mr_notes()
     assert only["body"] == report("mine") and published.id == str(only["id"])
@@ -55,14 +57,8 @@ def test_a_run_whose_copy_is_older_deletes_its_own_and_points_to_the_newest(
     fake_gitlab: FakeGitLab, tmp_path: Path
 ) -> None:
     gl = fake_gitlab
-    racer: list[int] = []
-    gl.faults.add(
-        "GET",
-        rf"^{NOTES}$",
-        "hook",
-        after=1,
-        hook=lambda fake: racer.append(fake.add_mr_note(42, 1, report("racer"), user=fake.bot)),
-    )
+    racer = RacingRun()
+    gl.faults.add("GET", rf"^{NOTES}$", "hook", after=1, hook=racer)  # it creates just after us
     published = gitlab_forge(gl, tmp_path).post_comment(comment(report("mine")))
     (only,) = gl.mr_notes()
     assert only["id"] == racer[0] and published.id == str(racer[0])

@@ -18,26 +18,12 @@ from cml_action.forges.github_assets import (
 )
 from tests.e2e.github_support import calls, context, image
 from tests.fakes.github import FakeGitHub
+from tests.unit.test_forge_github import FakeClock
 
 BRANCH = "heads/cml-assets"
 
 
-class VirtualClock:
-    """A monotonic clock that only the forge's sleeps move forward."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def virtual_forge(gh: FakeGitHub, clock: VirtualClock) -> GitHubForge:
+def virtual_forge(gh: FakeGitHub, clock: FakeClock) -> GitHubForge:
     options = ForgeOptions(write_interval=0.0, timeout=2.0, max_attempts=3, max_backoff=1.0)
     return GitHubForge(context(gh), options, sleep=clock.sleep, clock=clock)
 
@@ -68,7 +54,7 @@ def test_a_branch_moved_many_times_is_rebuilt_on_each_new_tip_reusing_blobs(
     gh.add_commit(gh.repo, {"seed.png": b"seed"}, parents=[], branch="cml-assets")
     gh.faults.add("PATCH", r"/git/refs/heads/cml-assets$", "hook", times=9, hook=OtherJob())
     images = [image(tmp_path, bytes([n]) * 40, name=f"p{n}") for n in range(2)]
-    clock = VirtualClock()
+    clock = FakeClock()  # only the forge's sleeps move it
     links = virtual_forge(gh, clock).publish_images(images)
     posts = [c for c in calls(gh) if c.startswith(("POST", "PATCH"))]
     # blobs once (reused on every rebuild), then a tree, a commit and a ref update per round: 9 lost, 1 landed
@@ -89,7 +75,7 @@ def test_a_branch_that_never_stops_moving_fails_after_the_time_budget(fake_githu
     gh = fake_github
     gh.faults.add("PATCH", r"/git/refs/heads/cml-assets$", "non_fast_forward", times=10**6)
     gh.faults.add("POST", r"/git/refs$", "hook", hook=lambda fake: fake.add_commit(fake.repo, branch="cml-assets"))
-    clock = VirtualClock()
+    clock = FakeClock()  # only the forge's sleeps move it
     with pytest.raises(PublishError) as failure:
         virtual_forge(gh, clock).publish_images([image(tmp_path, b"late")])
     rounds = len(gh.api_requests("POST", r"/git/commits$"))
