@@ -32,14 +32,16 @@ ASSET_ROOT = "cml"
 BLOB_MODE = "100644"
 # How long a job keeps rebuilding its commit on a branch that other jobs keep moving. Measured with entrypoint.py
 # processes against the fake GitHub at the default 1 s write pacing (benchmarks/bench_matrix.py): the slowest of 8
-# matrix jobs landed after 42 s, of 16 after 78 s (each round spans 2 s of paced writes, so N jobs need >= 2N s).
+# matrix jobs landed after 36 s, of 16 after 67 s (each round spans 2 s of paced writes, so N jobs need >= 2N s).
 # Five minutes leaves room for about 50 jobs or a slow GitHub and is short against a job's timeout. Past it the
 # step fails with one line.
 REF_RACE_BUDGET_SECONDS = 300.0
-# Backoff between lost rounds: the first wait is up to one round's length (tree, commit and ref writes, 1 s apart),
-# doubling until the spread covers many jobs' rounds.
+# Backoff between lost rounds: up to 1 s, doubling to at most 8 s. One job still wins every round (the first ref
+# update on the tip), so longer waits only idle the branch: a simulation of paced rounds gave the slowest of 16 jobs
+# 51 s with an 8 s cap against 57 s with 16 s and 69 s with 32 s; a smaller cap would add wasted writes (each lost
+# round costs a tree, a commit and a ref update) for little gain.
 REF_RACE_BACKOFF_BASE_SECONDS = 1.0
-REF_RACE_BACKOFF_CAP_SECONDS = 16.0
+REF_RACE_BACKOFF_CAP_SECONDS = 8.0
 
 
 def full_jitter(round_number: int) -> float:
