@@ -50,6 +50,15 @@ def full_jitter(round_number: int) -> float:
     return random.uniform(0.0, ceiling)
 
 
+# The 422 answers that mean another job moved (or created) the branch first. Any other 422 (an invalid ref name,
+# a protected branch) will not change by retrying, so it fails at once instead of for the whole budget.
+RACE_MESSAGES = ("not a fast forward", "reference already exists", "reference update failed")
+
+
+def is_race(exc: ApiError) -> bool:
+    return exc.status == 422 and any(text in exc.message.lower() for text in RACE_MESSAGES)
+
+
 def asset_path(image: PreparedImage) -> str:
     return f"{ASSET_ROOT}/{image.sha256[:2]}/{image.name}"
 
@@ -153,7 +162,7 @@ class AssetPublisher:
                 else:
                     self._request("PATCH", f"/git/refs/heads/{self._branch}", body={"sha": commit, "force": False})
             except ApiError as exc:
-                if exc.status == 422:
+                if is_race(exc):
                     raise RefMoved() from None
                 raise
             return True

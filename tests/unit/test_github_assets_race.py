@@ -88,3 +88,14 @@ def test_a_branch_that_never_stops_moving_fails_after_the_time_budget(fake_githu
     assert rounds > 20 and len(gh.api_requests("POST", r"/git/blobs$")) == 1
     assert sum(clock.sleeps) == pytest.approx(REF_RACE_BUDGET_SECONDS)
     assert max(clock.sleeps) <= REF_RACE_BACKOFF_CAP_SECONDS
+
+
+def test_a_422_that_is_not_a_race_fails_at_once_with_one_line(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    gh = fake_github
+    gh.add_commit(gh.repo, {"seed.png": b"seed"}, parents=[], branch="cml-assets")
+    gh.faults.add("PATCH", r"/git/refs/heads/cml-assets$", "status", status=422, times=10**6)  # not a ref race
+    clock = FakeClock()
+    with pytest.raises(PublishError) as failure:
+        virtual_forge(gh, clock).publish_images([image(tmp_path, b"img")])
+    assert str(failure.value) == f"publishing the images to {gh.repo} failed: GitHub answered 422 Server Error"
+    assert len(gh.api_requests("PATCH")) == 1 and clock.sleeps == []
