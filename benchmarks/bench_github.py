@@ -1,8 +1,8 @@
 """Benchmark: post a prepared markdown file as a PR comment through `python entrypoint.py` against the fake GitHub.
 
 Prints the median wall time (target <= 0.25 s on a 2-core machine), the API calls of each scenario (target: one
-write per report, ceil(comments / 100) reads for the sticky search) and whether the GitHub path imported
-python-gitlab, DVC or vl-convert (it must not).
+write per report, ceil(comments / 100) reads for the sticky search, one more after a create) and whether the
+GitHub path imported python-gitlab, DVC or vl-convert (it must not).
 
 Run: .venv/bin/python benchmarks/bench_github.py [--runs 9]
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e import payloads  # noqa: E402
-from tests.e2e.github_support import BOT, calls  # noqa: E402
+from tests.e2e.github_support import BOT, calls, runner_env  # noqa: E402
 from tests.fakes.github import FakeGitHub  # noqa: E402
 from tests.gitutil import commit_files, init_repo  # noqa: E402
 
@@ -43,26 +42,10 @@ def environment(
     folder = repo.parent / f"run-{run}"
     folder.mkdir(exist_ok=True)
     event = payloads.with_commits("pull_request_opened", head=head, base=base, number=number, repo=gh.repo)
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(folder),
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_REPOSITORY": gh.repo,
-        "GITHUB_SHA": head,
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(payloads.write(folder / "event.json", event)),
-        "GITHUB_WORKSPACE": str(repo),
-        "GITHUB_API_URL": gh.api_url,
-        "GITHUB_SERVER_URL": gh.server_url,
-        "GITHUB_RUN_ID": str(run),
-        "GITHUB_WORKFLOW": "CML",
-        "GITHUB_JOB": "train",
-        "GITHUB_OUTPUT": str(folder / "output"),
-        "GITHUB_STEP_SUMMARY": str(folder / "summary.md"),
-        "INPUT_TOKEN": gh.app_token,
-        "INPUT_REPORT": "report.md",
-        "INPUT_FETCH-BASELINE": "false",
-    }
+    event_path = payloads.write(folder / "event.json", event)
+    env = runner_env(gh, head=head, event="pull_request", event_path=event_path, workspace=repo, runner=folder,
+                     run_id=str(run))  # fmt: skip
+    env |= {"INPUT_REPORT": "report.md", "INPUT_FETCH-BASELINE": "false"}
     env.update({f"INPUT_{k.upper().replace('_', '-')}": v for k, v in inputs.items()})
     return env
 

@@ -1,7 +1,8 @@
 """The GitHub forge (REST via `github_rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
 
 Requests are kept to what the report needs: no `GET /repos/{o}/{r}` (paths are built from the name), the sticky
-search reads ceil(comments / 100) pages, and each report is one write. Retries, pacing and error lines live in
+search reads ceil(comments / 100) pages, and each report is one write; a create is followed by one more search, so
+that runs of the same key racing each other leave one report (`_keep_newest`). Retries, pacing and error lines live in
 `github_http`, token facts in `github_tokens`, the image commit in `github_assets`.
 
 Which comments are "ours": the marker must match AND the author must be the token's identity. An installation token
@@ -74,15 +75,25 @@ class GitHubForge:
     name = "github"
     limits = Limits(comment=COMMENT_LIMIT, check=CHECK_SUMMARY_LIMIT, unit="chars", check_unit="chars")
 
-    def __init__(self, ctx: RunContext, options: ForgeOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        options: ForgeOptions,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._ctx = ctx
         self._options = options
         self._facts = token_facts(ctx.token)
+        self._sleep = sleep
+        self._clock = clock
         self._caller = Caller(
             max_attempts=options.max_attempts,
             max_backoff=options.max_backoff,
             write_interval=options.write_interval,
             sleep=sleep,
+            clock=clock,
         )
         self._client: GitHubRest | None = None
         self._api = f"/repos/{ctx.repo}"
@@ -134,6 +145,8 @@ class GitHubForge:
                 server_url=self._ctx.server_url,
                 branch=self._options.assets_branch,
                 caller=self._caller,
+                sleep=self._sleep,
+                clock=self._clock,
             )
             return publisher.publish(images)
         except RestError as exc:
@@ -147,17 +160,18 @@ class GitHubForge:
     def _post_comment(self, request: CommentRequest) -> Published:
         place = self._resolve(request)
         if request.mode == "create":
-            return self._create(place, request)
+            return self._published(self._create(place, request), place)
         ours = self._find_ours(place, request.marker)
         if request.mode == "recreate":
             for comment in ours:
                 self._delete(place, comment)
-            return self._create(place, request)
+            return self._published(self._create_converged(place, request), place)
         if ours:
             updated = self._update(place, ours[-1], request.body)
             if updated is not None:
-                return self._published(updated, place)
-        return self._create(place, request)
+                # Duplicates an earlier race left behind are in this listing already: no extra request.
+                return self._published(self._keep_newest(place, updated, ours), place)
+        return self._published(self._create_converged(place, request), place)
 
     def _resolve(self, request: CommentRequest) -> _Place:
         target = request.target
@@ -216,7 +230,7 @@ class GitHubForge:
 
         return self._caller.read("comment", self._ctx.repo, search)
 
-    def _create(self, place: _Place, request: CommentRequest) -> Published:
+    def _create(self, place: _Place, request: CommentRequest) -> dict[str, Any]:
         def refind() -> dict[str, Any] | None:
             same = [c for c in self._find_ours(place, request.marker) if _same_body(c.get("body"), request.body)]
             return same[-1] if same else None
@@ -227,7 +241,35 @@ class GitHubForge:
         user = created.get("user")
         if user is not None and user.get("type") == "Bot":
             self._login = str(user["login"])  # now exact: later searches in this process match this login only
-        return self._published(created, place)
+        return created
+
+    def _create_converged(self, place: _Place, request: CommentRequest) -> dict[str, Any]:
+        """Create, then list once more: runs of the same key that searched before any of them had created each
+        created one. Every run keeps the newest (highest id) and deletes the rest, so the run that created last,
+        which sees every other, leaves exactly one; none ever deletes a newer one."""
+        created = self._create(place, request)
+        return self._keep_newest(place, created, self._find_ours(place, request.marker))
+
+    def _keep_newest(self, place: _Place, mine: dict[str, Any], ours: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The newest of `mine` and `ours` by the same author as `mine`; the others are deleted (best effort: a
+        failure is a warning, the next run removes them)."""
+        author = (mine.get("user") or {}).get("login")
+        same = {int(c["id"]): c for c in ours if (c.get("user") or {}).get("login") == author}
+        same[int(mine["id"])] = same.get(int(mine["id"]), mine)
+        newest = max(same)
+        for comment_id, comment in sorted(same.items()):
+            if comment_id != newest:
+                self._delete_duplicate(place, comment)
+        return mine if int(mine["id"]) == newest else same[newest]
+
+    def _delete_duplicate(self, place: _Place, comment: Mapping[str, Any]) -> None:
+        try:
+            self._delete(place, comment)
+        except (RestError, PublishError) as exc:
+            from cml_action import workflow
+
+            reason = describe(exc, "comment", self._ctx.repo) if isinstance(exc, RestError) else str(exc)
+            workflow.warning(f"{reason} (deleting the duplicate report {comment['html_url']}; the next run retries)")
 
     def _update(self, place: _Place, comment: dict[str, Any], body: str) -> dict[str, Any] | None:
         """The edited comment, or None when it vanished (deleted since the search): the caller creates anew."""

@@ -105,8 +105,15 @@ class GitLabForge:
             note = existing[-1]
             if note.body != body:
                 note = self._update_or_create(store, note, body, request.marker, known_ids)
-            return self._published(store, note)
-        return self._published(store, self._create(store, body, request.marker, known_ids))
+            # Copies an earlier race left behind are in this listing already: no extra request.
+            return self._published(store, self._keep_newest(store, note, existing))
+        created = self._create(store, body, request.marker, known_ids)
+        if request.mode == "create":
+            return self._published(store, created)
+        # Runs of this key that listed before any of them had created each created a note. Every run lists once
+        # more and keeps the newest (highest id): the run that created last sees every other copy and leaves one,
+        # and no run ever deletes a newer note than its own.
+        return self._published(store, self._keep_newest(store, created, self._ours(self._list(store), request.marker)))
 
     def post_check(self, request: CheckRequest) -> Published:
         """A commit status named after the title; the report itself goes in the note the pipeline posts too."""
@@ -146,7 +153,31 @@ class GitLabForge:
             fresh = [note for note in self._ours(store.list(), marker) if note.note_id not in known_ids]
             return fresh[-1] if fresh else None
 
-        return self.retrier.run(f"create the report on {store.where}", lambda: store.create(body), recover=find_lost)
+        created = self.retrier.run(f"create the report on {store.where}", lambda: store.create(body), recover=find_lost)
+        if not self._asked_me and created.author_id is not None:
+            self._asked_me, self._me = True, created.author_id  # we wrote it: no GET /user needed later
+        return created
+
+    def _keep_newest(self, store: NoteStore, mine: NoteRef, ours: Sequence[NoteRef]) -> NoteRef:
+        """The newest of `mine` and `ours` by the author of `mine`; the other copies are deleted (best effort: a
+        failure is a warning, the next run removes them). Notes of unknown authorship are never deleted."""
+        if mine.author_id is None:
+            return mine
+        same = {note.note_id: note for note in ours if note.author_id == mine.author_id}
+        same.setdefault(mine.note_id, mine)
+        newest = max(same)
+        for note_id, note in sorted(same.items()):
+            if note_id != newest:
+                self._delete_duplicate(store, note)
+        return mine if mine.note_id == newest else same[newest]
+
+    def _delete_duplicate(self, store: NoteStore, note: NoteRef) -> None:
+        try:
+            self._delete(store, note)
+        except PublishError as exc:
+            from cml_action import workflow
+
+            workflow.warning(f"{exc} (deleting the duplicate report note {note.note_id}; the next run retries)")
 
     def _update_or_create(
         self, store: NoteStore, note: NoteRef, body: str, marker: str, known_ids: set[int]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,28 @@ def calls(gh: FakeGitHub) -> list[str]:
 
 def report_comments(gh: FakeGitHub, number: int, key: str = "CML/train") -> list[dict[str, Any]]:
     return [c for c in gh.issue_comments(gh.repo, number) if marker(key) in c["body"]]
+
+
+def runner_env(
+    gh: FakeGitHub, *, head: str, event: str, event_path: Path, workspace: Path, runner: Path, run_id: str
+) -> dict[str, str]:
+    """What a runner sets for a Docker action step of the CML workflow's `train` job (no INPUT_* but the token)."""
+    return {
+        "PATH": os.environ["PATH"],
+        **{name: os.environ[name] for name in ("CML_DVC",) if name in os.environ},  # a test's stand-in dvc
+        "HOME": str(runner),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": gh.repo,
+        "GITHUB_SHA": head,
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_API_URL": gh.api_url,
+        "GITHUB_SERVER_URL": gh.server_url,
+        "GITHUB_RUN_ID": run_id,
+        "GITHUB_WORKFLOW": "CML",
+        "GITHUB_JOB": "train",
+        "GITHUB_OUTPUT": str(runner / "output"),
+        "GITHUB_STEP_SUMMARY": str(runner / "summary.md"),
+        "INPUT_TOKEN": gh.app_token,
+    }

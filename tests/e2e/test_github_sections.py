@@ -53,6 +53,7 @@ def test_an_image_that_cannot_be_published_leaves_the_report_posted_without_it(
         *IMAGE_STEP_CALLS[: failed_at + 1],
         f"GET /issues/{number}/comments",
         f"POST /issues/{number}/comments",
+        f"GET /issues/{number}/comments",  # after its create, a run removes same-key copies a race left
     ]
     (posted,) = gh.issue_comments(gh.repo, number)
     body = posted["body"]
@@ -108,7 +109,9 @@ def test_one_refused_channel_does_not_stop_the_other(
                   times=10)  # fmt: skip
     run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", send_as="both")
     assert run.code == 1, run.stdout + run.stderr
-    assert calls(gh) == ["POST /check-runs", f"GET /issues/{number}/comments", f"POST /issues/{number}/comments"]
+    relist = [f"GET /issues/{number}/comments"] if refused == "check" else []  # after a create that landed
+    assert calls(gh) == ["POST /check-runs", f"GET /issues/{number}/comments", f"POST /issues/{number}/comments",
+                         *relist]  # fmt: skip
     fix = "`permissions: checks: write`" if refused == "check" else "`permissions: pull-requests: write` (PRs) or"
     (error,) = errors(run)
     assert error.startswith(f"::error::publishing the {refused} to {gh.repo} failed: GitHub answered 403 Server Error")

@@ -396,6 +396,31 @@ def test_timeout_fault_outlasts_the_client_and_changes_nothing(fake_github: Fake
     assert gh.issue_comments(gh.repo, pr) == []
 
 
+def test_concurrent_ref_updates_are_compare_and_swap(fake_github: FakeGitHub) -> None:
+    """16 clients race to move one ref, each with a commit on the tip they read: exactly one wins, the others get
+    GitHub's 422 (the handler holds the state lock, so check-then-set cannot interleave)."""
+    gh = fake_github
+    children = [gh.add_commit(gh.repo, {f"{n}.txt": b"n"}, parents=[gh.main_sha]) for n in range(16)]
+    path = f"/repos/{gh.repo}/git/refs/heads/main"
+    barrier = threading.Barrier(len(children))
+    answers: list[tuple[int, str]] = []
+
+    def move(sha: str) -> None:
+        barrier.wait()
+        answer = api(gh, "PATCH", path, json={"sha": sha})
+        answers.append((answer.status_code, answer.json().get("message", "") if answer.status_code != 200 else sha))
+
+    threads = [threading.Thread(target=move, args=(sha,)) for sha in children]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    winners = [sha for status, sha in answers if status == 200]
+    assert len(answers) == 16 and len(winners) == 1
+    assert sorted(answers)[1:] == [(422, "Update is not a fast forward")] * 15
+    assert gh.ref(gh.repo, "heads/main") == winners[0]
+
+
 def test_non_fast_forward_fault_leaves_the_ref(fake_github: FakeGitHub) -> None:
     gh = fake_github
     child = gh.add_commit(gh.repo, {"b.txt": b"b"}, parents=[gh.main_sha])

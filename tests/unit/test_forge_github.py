@@ -29,7 +29,12 @@ def test_first_run_searches_then_posts_once_and_rerun_patches_the_same_comment(f
     number = pr_of(gh)
     ctx = context(gh, pr_number=number)
     first = forge(gh, ctx)[0].post_comment(comment("accuracy 0.91"))
-    assert calls(gh) == [f"GET /issues/{number}/comments", f"POST /issues/{number}/comments"]
+    # search, create, and one re-list that would find a racing run's duplicate (issue 15)
+    assert calls(gh) == [
+        f"GET /issues/{number}/comments",
+        f"POST /issues/{number}/comments",
+        f"GET /issues/{number}/comments",
+    ]
     assert gh.requests[0].query["per_page"] == ["100"]
     assert gh.requests[1].json == {"body": body("accuracy 0.91")}
     assert [c["body"] for c in gh.issue_comments(gh.repo, number)] == [body("accuracy 0.91")]
@@ -74,7 +79,7 @@ def test_a_human_comment_quoting_the_marker_is_left_alone(fake_github: FakeGitHu
     number = pr_of(gh)
     theirs = gh.add_issue_comment(gh.repo, number, "> look\n" + marker(), user="octocat")
     forge(gh, context(gh, pr_number=number))[0].post_comment(comment("ours"))
-    assert calls(gh)[-1] == f"POST /issues/{number}/comments"
+    assert calls(gh)[-2:] == [f"POST /issues/{number}/comments", f"GET /issues/{number}/comments"]
     by_id = {c["id"]: c for c in gh.issue_comments(gh.repo, number)}
     assert by_id[theirs]["body"] == "> look\n" + marker()
 
@@ -111,6 +116,7 @@ def test_recreate_deletes_then_posts(fake_github: FakeGitHub) -> None:
         f"GET /issues/{number}/comments",
         f"DELETE /issues/comments/{old}",
         f"POST /issues/{number}/comments",
+        f"GET /issues/{number}/comments",
     ]
     assert [c["body"] for c in gh.issue_comments(gh.repo, number)] == ["a review remark", body("new")]
 
@@ -144,7 +150,12 @@ def test_no_pull_request_means_a_commit_comment_that_reruns_update(fake_github: 
     sha = gh.main_sha
     ctx = context(gh, event="push")
     first = forge(gh, ctx)[0].post_comment(comment("on the commit"))
-    assert calls(gh) == [f"GET /commits/{sha}/pulls", f"GET /commits/{sha}/comments", f"POST /commits/{sha}/comments"]
+    assert calls(gh) == [
+        f"GET /commits/{sha}/pulls",
+        f"GET /commits/{sha}/comments",
+        f"POST /commits/{sha}/comments",
+        f"GET /commits/{sha}/comments",
+    ]
     assert first.where == f"commit {sha[:7]}"
     gh.clear_requests()
     second = forge(gh, ctx)[0].post_comment(comment("updated"))
