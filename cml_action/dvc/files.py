@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cml_action import gitrepo
 from cml_action.dvc.metrics import parse_dvc_json
 from cml_action.dvc.runner import run_dvc
 from cml_action.errors import CmlError
@@ -97,7 +98,9 @@ def files_markdown_from_json(text: str) -> str:
 
 def files_changed(workspace: Path, baseline_rev: str) -> str:
     """The "Files changed" section for `dvc-diff: true` (raises CmlError when DVC is missing or fails)."""
-    done = run_dvc(workspace, ["diff", "--json", "--show-hash", baseline_rev], what="dvc-diff is true")
+    done = run_dvc(
+        workspace, ["diff", "--json", "--show-hash", gitrepo.checked_ref(baseline_rev)], what="dvc-diff is true"
+    )
     if done.returncode != 0:
         raise CmlError(f"dvc diff failed: {done.error_line.removeprefix('ERROR:').strip()}")
     return files_markdown_from_json(done.stdout)

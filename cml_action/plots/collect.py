@@ -161,7 +161,7 @@ def _dvc_specs(workspace: Path, plot: PlotDef, baseline_rev: str | None,
     from cml_action.dvc.metrics import parse_dvc_json
     from cml_action.dvc.runner import run_dvc
 
-    target = plot.id
+    target = f"./{plot.id}" if plot.id.startswith("-") else plot.id  # dvc.yaml is untrusted: never an option
     args = ["plots", "diff", "--json", baseline_rev, "--targets", target] if baseline_rev else [
         "plots", "show", "--json", target]  # fmt: skip
     done = run_dvc(workspace, args, what=f"plot '{plot.id}' needs DVC (its data is a DVC output or template)")

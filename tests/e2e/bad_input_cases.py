@@ -109,6 +109,8 @@ CASES: tuple[Case, ...] = (
     # git and baseline
     Case("baseline-missing", "baseline ref that does not exist", _i(baseline="v9.9"),
          "input 'baseline': 'v9.9' is not a commit in this repository"),
+    Case("baseline-option", "baseline that git would read as an option (`--upload-pack=…` ran a command)",
+         _i(baseline="--upload-pack=touch pwned;git-upload-pack"), "input 'baseline': '--upload-pack=touch pwned;git-upload-pack' cannot start with '-'"),
     Case("not-git", "workspace is not a git repository", {}, "is not a git repository", forge="none"),
     Case("no-commits", "repository without commits", {}, "has no commits yet", commit=False),
     # plots
