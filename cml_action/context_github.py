@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from cml_action.context import RunContext, required_env
 from cml_action.errors import CmlError
@@ -71,7 +71,7 @@ def _dig(payload: Mapping[str, Any], *keys: str) -> Any:
     return node
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int]:
     """A PR number: a positive int. `true` is an int in Python (bool subclasses int) but not a PR number."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
