@@ -3,7 +3,8 @@
 docs/bad-input.md is generated from this table (tools/gen_bad_input_doc.py); a test keeps the two in step.
 Each case runs the entrypoint as a subprocess in a fresh git repo. `files` are written before the run;
 values starting with "@" are special: "@png:WxH" a real PNG, "@bomb" a 20 000 × 20 000 PNG header,
-"@truncated" a cut PNG, "@binary" NUL bytes, "@huge" 9 MiB, "@latin1" non-UTF-8 text, "@link:TARGET" a symlink.
+"@truncated" a cut PNG, "@binary" NUL bytes, "@huge" 9 MiB, "@latin1" non-UTF-8 text, "@link:TARGET" a symlink, "@fifo" a named pipe (made after the commit),
+"@late-nul" text with a NUL byte after 20 KB, "@bigint:TEXT" TEXT with BIG replaced by a 5000-digit integer.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ CASES: tuple[Case, ...] = (
     Case("report-glob", "report glob matches nothing", _i(report="reports/*.md"), "the glob 'reports/*.md' matches no file"),
     Case("report-symlink", "report is a symlink out of the workspace", _i(report="r.md"),
          "'r.md' points outside the workspace", files={"r.md": "@link:/etc/passwd"}),
+    Case("report-fifo", "report is a named pipe (reading it blocked forever)", _i(report="r.md"),
+         "'r.md' is a named pipe (FIFO), not a regular file", files={"r.md": "@fifo"}),
+    Case("report-late-nul", "report with a NUL byte after the first 8 KiB", _i(report="r.md"),
+         "'r.md' is a binary file", files={"r.md": "@late-nul"}),
     Case("report-empty", "report file is empty", _i(report="r.md"), "report file 'r.md' is empty", 0, files={"r.md": ""}),
     # metrics files
     Case("metrics-missing", "metrics file does not exist", _i(metrics="m.json"), "input 'metrics': 'm.json' does not exist"),
@@ -53,6 +58,14 @@ CASES: tuple[Case, ...] = (
          "'m.json' points outside the workspace", files={"m.json": "@link:/proc/self/environ"}),
     Case("metrics-ssh", "metrics symlink into ~/.ssh", _i(metrics="m.json"), "points outside the workspace",
          files={"m.json": "@link:~/.ssh/id_rsa"}),
+    Case("metrics-fifo", "metrics file is a named pipe", _i(metrics="m.json"),
+         "'m.json' is a named pipe (FIFO), not a regular file", files={"m.json": "@fifo"}),
+    Case("metrics-bigint-json", "JSON integer beyond Python's 4300-digit limit", _i(metrics="m.json"),
+         "metrics file 'm.json': a whole number has more than 4300 digits", files={"m.json": "@bigint:{\"a\": BIG}"}),
+    Case("metrics-bigint-toml", "TOML integer beyond Python's 4300-digit limit", _i(metrics="m.toml"),
+         "metrics file 'm.toml': a whole number has more than 4300 digits", files={"m.toml": "@bigint:a = BIG\n"}),
+    Case("metrics-bigint-csv", "CSV integer beyond Python's 4300-digit limit", _i(metrics="m.csv"),
+         "metrics file 'm.csv': a whole number has more than 4300 digits", files={"m.csv": "@bigint:a\nBIG\n"}),
     Case("metrics-glob", "metrics glob matches nothing", _i(metrics="eval/*.json"), "matches no file"),
     Case("metrics-ext", "metrics file of unknown type (read as YAML, like DVC)", _i(metrics="m.txt"), "'m.txt' holds no named metrics", 0, files={"m.txt": "acc 1"}),
     Case("metrics-scalar", "metrics JSON that is not an object", _i(metrics="m.json"), "'m.json' holds no named metrics", 0, files={"m.json": "3"}),
@@ -61,6 +74,8 @@ CASES: tuple[Case, ...] = (
     Case("image-truncated", "truncated PNG", _i(images="a.png"), "a.png", files={"a.png": "@truncated"}),
     Case("image-bomb", "20 000 × 20 000 image (decompression bomb)", _i(images="a.png"), "a.png",
          files={"a.png": "@bomb"}),
+    Case("image-fifo", "image is a named pipe", _i(images="a.png"), "is a named pipe (FIFO), not a regular file",
+         files={"a.png": "@fifo"}),
     Case("image-missing", "image does not exist", _i(images="a.png"), "input 'images': 'a.png' does not exist"),
     Case("image-glob", "image glob matches nothing", _i(images="plots/*.png"), "the glob 'plots/*.png' matches no file"),
     Case("image-svg-script", "SVG with a script", _i(images="a.svg"), "a.svg",
@@ -120,6 +135,12 @@ CASES: tuple[Case, ...] = (
          "event", forge="github"),
     Case("gh-event-malformed", "event payload is not JSON", {"GITHUB_EVENT_PATH": "@event:{not json"}, "event",
          forge="github"),
+    Case("gh-event-device", "GITHUB_EVENT_PATH is an endless device (read until memory ran out)",
+         {"GITHUB_EVENT_PATH": "/dev/zero"}, "the event payload /dev/zero is a character device", forge="github"),
+    Case("gh-pr-number-true", "pull_request.number is `true` (a bool is an int in Python)",
+         {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH":
+          '@event:{"pull_request": {"number": true, "head": {"sha": "a"}, "base": {"sha": "b"}}}'},
+         "lacks pull_request.number", forge="github"),
     Case("gh-no-token", "no token at all", {"INPUT_TOKEN": "", "GITHUB_TOKEN": ""}, "token", forge="github"),
     Case("gh-personal-check", "personal token asked for a check run",
          {"INPUT_TOKEN": "ghp_" + "a" * 36, "INPUT_SEND-AS": "check"}, "check", forge="github"),
