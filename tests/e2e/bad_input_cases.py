@@ -142,11 +142,17 @@ CASES: tuple[Case, ...] = (
           '@event:{"pull_request": {"number": true, "head": {"sha": "a"}, "base": {"sha": "b"}}}'},
          "lacks pull_request.number", forge="github"),
     Case("gh-no-token", "no token at all", {"INPUT_TOKEN": "", "GITHUB_TOKEN": ""}, "token", forge="github"),
+    Case("gh-token-newline", "token with an embedded line break (was printed in an internal error)",
+         {"INPUT_TOKEN": "ghs_first0123456789\nsecond0123456789"}, "the token from input 'token' contains a line break",
+         forge="github"),
     Case("gh-personal-check", "personal token asked for a check run",
          {"INPUT_TOKEN": "ghp_" + "a" * 36, "INPUT_SEND-AS": "check"}, "check", forge="github"),
     Case("gh-no-repo", "GITHUB_REPOSITORY unset", {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY", forge="github"),
     # GitLab
     Case("gl-job-token", "only CI_JOB_TOKEN available", {"CI_JOB_TOKEN": "job-token-123"}, "CML_TOKEN", forge="gitlab"),
+    Case("gl-token-latin1", "token with a character beyond Latin-1 (was an internal error)",
+         {"CML_TOKEN": "glpat-\u20ac0123456789abcdef"},
+         "the token from CML_TOKEN contains a character that is not visible ASCII", forge="gitlab"),
     Case("gl-no-project", "CI_PROJECT_ID unset", {"CI_PROJECT_ID": "", "CML_TOKEN": "glpat-xxxxxxxxxxxxxxxxxxxx"},
          "CI_PROJECT_ID", forge="gitlab"),
 )  # fmt: skip
