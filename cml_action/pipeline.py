@@ -114,7 +114,7 @@ def _publish(settings: Settings, ctx: RunContext, forge: Forge, options: ForgeOp
     full = assemble(report)
     report_file = _write_report_file(options.output_dir, full)
     if settings.summary:
-        workflow.write_summary(full)
+        workflow.write_report_summary(report)
     hint = _full_report_hint(ctx, report_file)
     regressions = len(parts.trips)
     # Set before posting: when publishing fails for good, the step still points at the full report.

@@ -17,7 +17,10 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from cml_action.report.assemble import ReportParts
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub: "job summaries are limited to 1 MiB per step"
 SUMMARY_TRUNCATED_NOTE = (
@@ -116,6 +119,24 @@ def write_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
         return False
     text = fit_summary(markdown if markdown.endswith("\n") else markdown + "\n", _summary_room(target))
     return _append("GITHUB_STEP_SUMMARY", target, text, "the job summary")
+
+
+SUMMARY_FULL_REPORT_HINT = "the `report-file` output of this step (report.md)"
+
+
+def write_report_summary(parts: ReportParts, env: Mapping[str, str] | None = None) -> bool:
+    """Append the report to the job summary, fitted to the room left of GitHub's 1 MiB the way the comment is
+    fitted: the report texts are cut first (at a heading or line, blocks closed), so the metrics table, gates,
+    warnings, footer and marker survive a huge report file. False when there is no summary file."""
+    from cml_action.report.limits import fit_report
+
+    variables = _env(env)
+    target = variables.get("GITHUB_STEP_SUMMARY", "")
+    if not on_github(variables) or not target:
+        return False
+    room = _summary_room(target) - 1  # the newline that keeps a later step's summary on its own line
+    text = fit_report(parts, room, unit="bytes", full_report_hint=SUMMARY_FULL_REPORT_HINT) if room > 0 else ""
+    return _append("GITHUB_STEP_SUMMARY", target, text if text.endswith("\n") else text + "\n", "the job summary")
 
 
 def _summary_room(target: str) -> int:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from cml_action.report.diff import MetricRow, MetricsDiff
-from cml_action.report.escape import display_width, escape_cell
+from cml_action.report.escape import display_width, escape_cell, shorten
 
 MISSING = "-"  # DVC's fill value for a missing side or a missing change
 TRIPPED_MARKER = "❌ "  # prefixed to the Change cell of a row that trips a threshold gate
@@ -53,13 +53,13 @@ def render_metrics_table(
 
 
 def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict[str, str]) -> list[str]:
-    change = format_value(row.change, precision)
+    change = shorten(format_value(row.change, precision))
     path = escaped_paths.get(row.path)
     if path is None:
-        path = escaped_paths[row.path] = escape_cell(row.path)
+        path = escaped_paths[row.path] = escape_cell(shorten(row.path))
     return [
         path,
-        escape_cell(row.metric),
+        escape_cell(shorten(row.metric)),
         _value_cell(row.old, precision),
         _value_cell(row.new, precision),
         TRIPPED_MARKER + change if is_tripped else change,
@@ -68,8 +68,8 @@ def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict
 
 def _value_cell(value: object, precision: int) -> str:
     if type(value) in (int, float):  # digits, '.', '-', 'e', 'nan', 'inf': nothing to escape
-        return format_value(value, precision)
-    return escape_cell(format_value(value, precision))
+        return shorten(format_value(value, precision))
+    return escape_cell(shorten(format_value(value, precision)))
 
 
 def _github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:

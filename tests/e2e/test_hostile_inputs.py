@@ -46,3 +46,38 @@ def test_a_malformed_token_is_one_line_that_does_not_echo_it(
     assert "internal error" not in errors[0]
     assert "CANARY" not in run.stdout + run.stderr + run.summary
     assert gh.writes() == []
+
+
+def test_a_five_megabyte_report_line_keeps_the_metrics_in_the_summary_and_the_comment(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    (ws.path / "report.md").write_text("start " + "x" * 5_000_000 + " end\n", encoding="utf-8")
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
+                     metrics="eval/metrics.json")  # fmt: skip
+    assert run.code == 0, run.stdout + run.stderr
+    assert len(run.summary.encode("utf-8")) <= 1024 * 1024
+    (posted,) = gh.issue_comments(gh.repo, number)
+    for shown in (run.summary, posted["body"]):
+        assert "| eval/metrics.json | acc " in shown  # the table survived
+        assert shown.count("x" * 1000) >= 10  # and as much of the text as fits
+        assert "report text truncated" in shown
+    assert run.summary.rstrip().endswith(MARKER)
+
+
+def test_a_one_megabyte_string_metric_does_not_pad_the_table_out_of_the_comment(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    gh, ws = fake_github, workspace
+    note = "n" * 1_000_000
+    (ws.path / "eval" / "metrics.json").write_text(f'{{"acc": 0.95, "loss": 0.2, "note": "{note}"}}\n')
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
+                     metrics="eval/metrics.json")  # fmt: skip
+    assert run.code == 0, run.stdout + run.stderr
+    (posted,) = gh.issue_comments(gh.repo, number)
+    rows = [line for line in posted["body"].splitlines() if line.startswith("| eval/metrics.json")]
+    assert [row.split("|")[2].strip() for row in rows] == ["acc", "loss", "note"]
+    assert all(len(row) < 1000 for row in rows)
+    assert "n" * 199 + "…" in rows[2] and "report truncated" not in posted["body"]
