@@ -71,6 +71,10 @@ def _dig(payload: Mapping[str, Any], *keys: str) -> Any:
     return node
 
 
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _is_number(value: object) -> TypeGuard[int]:
     """A PR number: a positive int. `true` is an int in Python (bool subclasses int) but not a PR number."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
@@ -161,4 +165,5 @@ def github_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         job=env.get("GITHUB_JOB") or "report",
         run_id=run_id,
         shallow_depth_hint=GITHUB_CHECKOUT_DEPTH,
+        default_branch=_text(_dig(payload, "repository", "default_branch")),
     )

@@ -41,6 +41,13 @@ class RefMoved(Exception):
     """The branch moved under us (a concurrent job): rebuild on the new tip."""
 
 
+def lost_ref_race(exc: ApiError) -> bool:
+    """GitHub's answers when another job moved the branch first. Any other 422 (a protected branch, a missing
+    object) is a real failure that rebuilding on a new tip cannot fix."""
+    message = exc.message.lower()
+    return exc.status == 422 and ("not a fast forward" in message or "reference already exists" in message)
+
+
 class AssetPublisher:
     def __init__(self, client: GitHubRest, *, repo: str, server_url: str, branch: str, caller: Caller) -> None:
         self._client = client
@@ -112,7 +119,7 @@ class AssetPublisher:
                 else:
                     self._request("PATCH", f"/git/refs/heads/{self._branch}", body={"sha": commit, "force": False})
             except ApiError as exc:
-                if exc.status == 422:
+                if lost_ref_race(exc):
                     raise RefMoved() from None
                 raise
             return True
