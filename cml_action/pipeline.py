@@ -68,7 +68,7 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
         with workflow.group("Build report"):  # groups cannot nest on GitHub: publishing gets its own
             media = MediaSet()
             parts = build_parts(settings, ctx, baseline, rules, media, scratch)
-            media.inputs = prepare_inputs(ctx.workspace, settings.images, settings.max_image_width, scratch)
+            media.inputs = prepare_inputs(ctx.workspace, settings.images, settings.max_image_width, scratch, media)
             for index, (doc_path, text) in enumerate(parts.texts):
                 prepare_referenced(ctx.workspace, index, doc_path, text, media,
                                    max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip

@@ -81,3 +81,26 @@ def test_a_one_megabyte_string_metric_does_not_pad_the_table_out_of_the_comment(
     assert [row.split("|")[2].strip() for row in rows] == ["acc", "loss", "note"]
     assert all(len(row) < 1000 for row in rows)
     assert "n" * 199 + "…" in rows[2] and "report truncated" not in posted["body"]
+
+
+def test_images_over_the_cap_are_left_out_with_a_warning_and_the_rest_land_in_one_commit(
+    fake_github: FakeGitHub, workspace: Workspace
+) -> None:
+    from PIL import Image
+
+    from cml_action.media import MAX_IMAGES_PER_REPORT
+
+    gh, ws = fake_github, workspace
+    (ws.path / "plots").mkdir()
+    for n in range(MAX_IMAGES_PER_REPORT + 5):
+        Image.new("RGB", (4, 4), (n, 0, 9)).save(ws.path / "plots" / f"p{n:03d}.png")
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", images="plots/*.png")
+    assert run.code == 0, run.stdout + run.stderr
+    (posted,) = gh.issue_comments(gh.repo, number)
+    assert posted["body"].count("?raw=true)") == MAX_IMAGES_PER_REPORT
+    warnings = [line for line in run.log if line.startswith("::warning") and "left out" in line]
+    assert len(warnings) == 1 and "plots/p104.png" in warnings[0]
+    assert "5 images left out" in posted["body"]
+    writes = [f"{r.method} {r.path}" for r in gh.requests if r.method != "GET"]
+    assert sum("/git/commits" in w for w in writes) == 1 and sum("/git/refs" in w for w in writes) == 1

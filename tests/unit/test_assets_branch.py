@@ -88,3 +88,14 @@ def test_a_422_that_is_not_a_race_fails_at_once(fake_github: FakeGitHub, tmp_pat
     assert "kept moving" not in str(caught.value)
     assert "GitHub answered 422" in str(caught.value)
     assert calls(gh).count("POST /git/refs") == 1
+
+
+def test_blobs_of_one_commit_are_not_paced_as_separate_writes(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    gh = fake_github
+    github, sleeps = forge(gh, write_interval=1.0)
+    images = [image(tmp_path, bytes([n]) * 40, name=f"p{n}") for n in range(20)]
+    links = github.publish_images(images)
+    assert len(links) == 20
+    assert calls(gh).count("POST /git/blobs") == 20 and calls(gh).count("POST /git/commits") == 1
+    # Pacing spaces the tree, commit and ref writes (about 1 s each after the first), not 20 blob uploads.
+    assert sum(sleeps) <= 2.5, sleeps
