@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import builtins
-import io
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from cml_action.errors import InputError
 from cml_action.workspace import UnreadableFile, read_regular, read_text, resolve_paths
+from tests.denied import deny_reading
 
 
 def test_globs_are_sorted_and_deduplicated(tmp_path: Path) -> None:
@@ -125,17 +123,7 @@ def test_an_unreadable_file_is_one_line_naming_the_input(tmp_path: Path, monkeyp
     secret = tmp_path / "m.json"
     secret.write_text("{}")
 
-    def denied(opener: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapped(file: Any, *args: Any, **kwargs: Any) -> Any:
-            if str(file) == str(secret):
-                raise PermissionError(13, "Permission denied", str(file))
-            return opener(file, *args, **kwargs)
-
-        return wrapped
-
-    monkeypatch.setattr(os, "open", denied(os.open))
-    monkeypatch.setattr(io, "open", denied(io.open))
-    monkeypatch.setattr(builtins, "open", denied(builtins.open))
+    deny_reading(monkeypatch, secret)
     with pytest.raises(InputError) as caught:
         read_text(secret, "metrics", tmp_path)
     assert str(caught.value) == (
