@@ -26,6 +26,8 @@ class Baseline:
 def resolve_baseline(ctx: RunContext, requested: str, *, allow_fetch: bool) -> Baseline:
     workspace = ctx.workspace
     if requested != "auto":
+        if requested.startswith("-"):
+            raise InputError("baseline", f"'{requested}' {gitrepo.OPTION_REF_PROBLEM}", "give a branch, tag or sha")
         sha = gitrepo.ensure_commit(workspace, requested, allow_fetch=allow_fetch)
         if sha is None:
             fix = "give a branch, tag or sha that exists in the repository"

@@ -132,22 +132,22 @@ def _head_sha(args: argparse.Namespace, env: Mapping[str, str] | None = None) ->
 
 
 def read_markdown(name: str) -> tuple[Path, str]:
-    from cml_action.workspace import MAX_TEXT_BYTES
+    from cml_action.workspace import MAX_TEXT_BYTES, UnreadableFile, read_regular
 
     path = Path(name)
+    if not path.exists():
+        raise CmlError(f"'{name}' does not exist (give the markdown report file to post)")
+    if path.is_dir():
+        raise CmlError(f"'{name}' is a folder (give the markdown report file to post)")
     try:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise CmlError(f"'{name}' is {size} bytes, too large for a report (limit {MAX_TEXT_BYTES})")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CmlError(f"'{name}' does not exist (give the markdown report file to post)") from None
-    except IsADirectoryError:
-        raise CmlError(f"'{name}' is a folder (give the markdown report file to post)") from None
+        data = read_regular(path, MAX_TEXT_BYTES)  # a FIFO or device would block or never end
+    except UnreadableFile as exc:
+        fix = f"a report is limited to {MAX_TEXT_BYTES // 1048576} MiB" if exc.too_large else exc.fix
+        raise CmlError(f"'{name}' {exc.problem} ({fix})") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise CmlError(f"'{name}' is not UTF-8 text (give a markdown file)") from None
-    except OSError as exc:
-        raise CmlError(f"cannot read '{name}': {exc.strerror or exc}") from None
     if not text.strip():  # GitHub answers a blank body with "422 Invalid request"; say what is wrong instead
         raise CmlError(f"'{name}' is empty: there is no report to post (write the report into it first)")
     return path.resolve(), text

@@ -40,6 +40,7 @@ class RunContext:
     run_id: str = ""
     job_url: str = ""
     shallow_depth_hint: int = 0  # how deep CI cloned (1 on GitHub, 20 on GitLab); 0 unknown
+    default_branch: str = ""  # the repository's default branch, when the CI says (never an assets branch)
 
     def key(self, template: str) -> str:
         """Expand the sticky-report key placeholders."""
@@ -71,17 +72,40 @@ def workspace_from_env(env: Mapping[str, str]) -> Path:
     return Path(os.getcwd())
 
 
+def token_problem(token: str) -> str | None:
+    """Why a token cannot go into an Authorization header, without quoting any of it; None when it can.
+    Real tokens are one line of visible ASCII; anything else was pasted wrong, and the HTTP library's own
+    error would print the header, token included."""
+    for position, char in enumerate(token, start=1):
+        if char in "\r\n":
+            return f"contains a line break (character {position})"
+        if not "!" <= char <= "~":
+            return f"contains a character that is not visible ASCII (character {position})"
+    return None
+
+
+def check_token(token: str, source: str) -> None:
+    problem = token_problem(token)
+    if problem:
+        where = source or "the 'token' input"
+        raise CmlError(f"the token from {where} {problem}; store the token again as one line, exactly as issued")
+
+
 def detect(env: Mapping[str, str], *, requested_forge: str = "auto", head_sha: str = "", token: str = "") -> RunContext:
     forge = detect_forge(env, requested_forge)
     workspace = workspace_from_env(env).resolve()
     if forge == "github":
         from cml_action.context_github import github_context
 
-        return github_context(env, workspace, head_sha=head_sha, token=token)
+        ctx = github_context(env, workspace, head_sha=head_sha, token=token)
+        check_token(ctx.token, ctx.token_source)
+        return ctx
     if forge == "gitlab":
         from cml_action.context_gitlab import gitlab_context
 
-        return gitlab_context(env, workspace, head_sha=head_sha, token=token)
+        ctx = gitlab_context(env, workspace, head_sha=head_sha, token=token)
+        check_token(ctx.token, ctx.token_source)
+        return ctx
     return local_context(workspace, head_sha=head_sha)
 
 

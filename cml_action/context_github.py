@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from cml_action.context import RunContext, required_env
 from cml_action.errors import CmlError
 from cml_action.gitrepo import ZERO_SHA
+from cml_action.workspace import MIB, UnreadableFile, read_regular
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
@@ -27,6 +28,8 @@ PR_EVENTS = ("pull_request", "pull_request_target")
 # checkout's default fetch-depth on GitHub.
 GITHUB_CHECKOUT_DEPTH = 1
 PREVIOUS_COMMIT = "HEAD~1"
+# GitHub caps webhook payloads at 25 MB; a bigger (or endless, /dev/zero) "payload" is not an event.
+MAX_EVENT_BYTES = 32 * MIB
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -42,10 +45,11 @@ def read_event_payload(env: Mapping[str, str]) -> dict[str, Any]:
         )
     path = Path(path_text)
     try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        raw = read_regular(path, MAX_EVENT_BYTES)
+    except UnreadableFile as exc:
         raise CmlError(
-            f"cannot read the event payload {path}: {exc.strerror or exc} (GITHUB_EVENT_PATH must name a readable file)"
+            f"the event payload {path} {exc.problem} (GITHUB_EVENT_PATH must name a readable file of at most "
+            f"{MAX_EVENT_BYTES // MIB} MiB)"
         ) from None
     try:
         payload = json.loads(raw)
@@ -67,12 +71,21 @@ def _dig(payload: Mapping[str, Any], *keys: str) -> Any:
     return node
 
 
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _is_number(value: object) -> TypeGuard[int]:
+    """A PR number: a positive int. `true` is an int in Python (bool subclasses int) but not a PR number."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _pull_request_facts(event: str, payload: Mapping[str, Any]) -> tuple[int, str, str, bool]:
     """(number, head sha, base sha, is_fork) of a pull_request* payload."""
     number = _dig(payload, "pull_request", "number") or payload.get("number")
     head = _dig(payload, "pull_request", "head", "sha")
     base = _dig(payload, "pull_request", "base", "sha")
-    if not isinstance(number, int) or not isinstance(head, str) or not isinstance(base, str):
+    if not _is_number(number) or not isinstance(head, str) or not isinstance(base, str):
         raise CmlError(
             f"the {event} event payload lacks pull_request.number/head.sha/base.sha "
             "(GITHUB_EVENT_PATH must hold the webhook JSON of this event)"
@@ -97,7 +110,7 @@ def _workflow_run_facts(payload: Mapping[str, Any]) -> tuple[str, int | None]:
     head = _dig(payload, "workflow_run", "head_sha")
     pulls = _dig(payload, "workflow_run", "pull_requests")
     number = None
-    if isinstance(pulls, list) and pulls and isinstance(pulls[0], Mapping) and isinstance(pulls[0].get("number"), int):
+    if isinstance(pulls, list) and pulls and isinstance(pulls[0], Mapping) and _is_number(pulls[0].get("number")):
         number = pulls[0]["number"]
     return (head if isinstance(head, str) else ""), number
 
@@ -152,4 +165,5 @@ def github_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         job=env.get("GITHUB_JOB") or "report",
         run_id=run_id,
         shallow_depth_hint=GITHUB_CHECKOUT_DEPTH,
+        default_branch=_text(_dig(payload, "repository", "default_branch")),
     )

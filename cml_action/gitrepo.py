@@ -14,6 +14,15 @@ from pathlib import Path
 from cml_action.errors import CmlError
 
 ZERO_SHA = "0" * 40
+OPTION_REF_PROBLEM = "cannot start with '-' (git would read it as an option)"
+
+
+def checked_ref(ref: str) -> str:
+    """`ref` when git cannot mistake it for an option. Refs come from inputs and event payloads:
+    `--upload-pack=CMD` given to `git fetch` runs CMD, so anything starting with '-' is refused outright."""
+    if ref.startswith("-"):
+        raise CmlError(f"git ref '{ref}' {OPTION_REF_PROBLEM}")
+    return ref
 
 
 def git_env() -> dict[str, str]:
@@ -59,7 +68,7 @@ def is_git_repo(workspace: Path) -> bool:
 def rev_parse(workspace: Path, ref: str) -> str | None:
     """Full sha of a commit-ish, or None when it does not exist locally."""
     out = subprocess.run(
-        ["git", "-C", str(workspace), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        ["git", "-C", str(workspace), "rev-parse", "--verify", "--quiet", f"{checked_ref(ref)}^{{commit}}"],
         capture_output=True,
         env=git_env(),
         check=False,
@@ -76,7 +85,7 @@ def show_file(workspace: Path, ref: str, relpath: str) -> bytes | None:
     """Bytes of `relpath` (relative to the workspace) at `ref`, or None when the file is absent there."""
     # "./" makes the path relative to -C's directory, so a workspace below the repo top works too.
     done = subprocess.run(
-        ["git", "-C", str(workspace), "cat-file", "blob", f"{ref}:./{relpath}"],
+        ["git", "-C", str(workspace), "cat-file", "blob", f"{checked_ref(ref)}:./{relpath}"],
         capture_output=True,
         env=git_env(),
         check=False,
@@ -94,14 +103,17 @@ def fetch(workspace: Path, *refspecs: str, depth: int | None = None, deepen: int
         args.append(f"--depth={depth}")
     if deepen is not None:
         args.append(f"--deepen={deepen}")
-    args += ["origin", *refspecs]
+    args += ["origin", "--end-of-options", *map(checked_ref, refspecs)]
     done = subprocess.run(["git", "-C", str(workspace), *args], capture_output=True, env=git_env(), check=False)
     return done.returncode == 0
 
 
 def merge_base(workspace: Path, a: str, b: str) -> str | None:
     done = subprocess.run(
-        ["git", "-C", str(workspace), "merge-base", a, b], capture_output=True, env=git_env(), check=False
+        ["git", "-C", str(workspace), "merge-base", "--end-of-options", checked_ref(a), checked_ref(b)],
+        capture_output=True,
+        env=git_env(),
+        check=False,
     )
     sha = done.stdout.decode().strip()
     return sha if done.returncode == 0 and sha else None
@@ -109,7 +121,7 @@ def merge_base(workspace: Path, a: str, b: str) -> str | None:
 
 def ensure_commit(workspace: Path, sha_or_ref: str, *, allow_fetch: bool) -> str | None:
     """Resolve a commit, fetching it by sha (then deepening) when a shallow clone lacks it."""
-    found = rev_parse(workspace, sha_or_ref)
+    found = rev_parse(workspace, checked_ref(sha_or_ref))
     if found or not allow_fetch:
         return found
     fetch(workspace, sha_or_ref, depth=1)
@@ -140,5 +152,5 @@ def ensure_merge_base(workspace: Path, base: str, head: str, *, allow_fetch: boo
 
 
 def changed_files(workspace: Path, ref: str) -> Sequence[str]:
-    out = git(workspace, "diff", "--name-only", ref, check=False)
+    out = git(workspace, "diff", "--name-only", checked_ref(ref), "--", check=False)
     return [line for line in out.decode(errors="replace").splitlines() if line]

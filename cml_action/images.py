@@ -23,6 +23,7 @@ from PIL import GifImagePlugin, Image, ImageFile, ImageOps, JpegImagePlugin, Png
 
 from cml_action.errors import CmlError
 from cml_action.forges.base import PreparedImage
+from cml_action.workspace import UnreadableFile, read_regular
 
 MAX_PIXELS = 64_000_000  # far above any plot; below Pillow's own bomb limit so the message is ours
 MAX_FILE_BYTES = 50_000_000
@@ -61,18 +62,13 @@ def _read_image_file(source: Path, name: str, workspace: Path | None) -> bytes:
         path = Path(os.path.realpath(source if source.is_absolute() else workspace / source))
         if not path.is_relative_to(Path(os.path.realpath(workspace))):
             raise CmlError(f"image '{name}': refused, it leads outside the workspace (to {path})", file=name)
+    if not path.exists():
+        raise CmlError(f"image '{name}': file not found (check the path; it is relative to the workspace)")
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise CmlError(f"image '{name}': file not found (check the path; it is relative to the workspace)") from None
-    except OSError as error:
-        raise CmlError(f"image '{name}': cannot read it ({error.strerror})", file=name) from None
-    if not path.is_file():
-        raise CmlError(f"image '{name}': not a regular file (pass an image file)", file=name)
-    if info.st_size > MAX_FILE_BYTES:
-        limit = f"{MAX_FILE_BYTES // 1_000_000} MB"
-        raise CmlError(f"image '{name}': {info.st_size} bytes is over the {limit} limit (save it smaller)", file=name)
-    return path.read_bytes()
+        return read_regular(path, MAX_FILE_BYTES)
+    except UnreadableFile as error:
+        fix = f"the limit is {MAX_FILE_BYTES // 1_000_000} MB; save it smaller" if error.too_large else error.fix
+        raise CmlError(f"image '{name}': {error.problem} ({fix})", file=name) from None
 
 
 def _prepare(data: bytes, *, name: str, max_width: int, out_dir: Path, alt: str) -> PreparedImage:

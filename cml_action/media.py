@@ -14,6 +14,11 @@ from cml_action import workspace
 from cml_action.errors import CmlError
 from cml_action.forges.base import PreparedImage
 
+# Images one report may hold (inputs and markdown references together; plots count but are never cut). Each
+# image costs preparing and one upload; 20 000 images used to take hours. The rest are left out with a warning.
+MAX_IMAGES_PER_REPORT = 100
+_LEFT_OUT_NAMED = 10  # names listed in the warning; the rest are counted
+
 
 @dataclass
 class MediaSet:
@@ -23,6 +28,7 @@ class MediaSet:
     plots: list[PreparedImage] = field(default_factory=list)
     by_target: dict[tuple[int, str], PreparedImage] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # images not taken because of MAX_IMAGES_PER_REPORT
 
     def all(self) -> list[PreparedImage]:
         unique: dict[str, PreparedImage] = {}
@@ -37,12 +43,38 @@ class MediaSet:
             plots=[image for image in self.plots if image.sha256 in shas],
             by_target={ref: image for ref, image in self.by_target.items() if image.sha256 in shas},
             warnings=list(self.warnings),
+            left_out=list(self.left_out),
         )
+
+    def room(self) -> int:
+        return max(0, MAX_IMAGES_PER_REPORT - len(self.all()))
+
+    def leave_out(self, names: list[str]) -> None:
+        """Record images over the cap; the report keeps ONE warning that names them (updated in place)."""
+        if not names:
+            return
+        known = _left_out_warning(self.left_out) if self.left_out else None
+        self.left_out.extend(names)
+        text = _left_out_warning(self.left_out)
+        if known in self.warnings:
+            self.warnings[self.warnings.index(known)] = text
+        else:
+            self.warnings.append(text)
+
+
+def _left_out_warning(names: list[str]) -> str:
+    count = len(names)
+    shown = ", ".join(names[:_LEFT_OUT_NAMED])
+    more = f" … and {count - _LEFT_OUT_NAMED} more" if count > _LEFT_OUT_NAMED else ""
+    noun = "image" if count == 1 else "images"
+    return (f"{count} {noun} left out: a report holds at most {MAX_IMAGES_PER_REPORT} images ({shown}{more}); "
+            "publish fewer, or combine plots into one figure")  # fmt: skip
 
 
 def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir: Path, media: MediaSet) -> None:
-    """Prepare the `images` input into `media.inputs`. Images are this run's data: one that is missing or broken
-    is left out with a warning naming it, and the rest of the report goes on (DESIGN §3)."""
+    """Prepare the `images` input into `media.inputs`, at most its room left (the rest is recorded as left out).
+    Images are this run's data: one that is missing or broken is left out with a warning naming it, and the rest
+    of the report goes on (DESIGN §3)."""
     seen: set[Path] = set()  # a file two patterns match is shown once, as before
     for pattern in patterns:
         try:
@@ -54,6 +86,9 @@ def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir:
             if path in seen:
                 continue
             seen.add(path)
+            if media.room() == 0:
+                media.leave_out([workspace.relative_to_repo(ws, path)])
+                continue
             try:
                 media.inputs.append(prepare_as_input(path, max_width, out_dir, "images", ws))
             except CmlError as exc:
@@ -90,6 +125,9 @@ def prepare_referenced(ws: Path, doc_index: int, doc_path: Path, markdown: str, 
     shown_doc = workspace.relative_to_repo(ws, doc_path)
     for ref in find_image_refs(markdown):
         if ref.kind == "remote" or (doc_index, ref.target) in media.by_target:
+            continue
+        if media.room() == 0:
+            media.leave_out([f"{shown_doc}: {_short(ref.target)}"])
             continue
         # Pillow is imported only when a report really references a local image (start-up time).
         from cml_action.images import prepare_image, prepare_image_bytes

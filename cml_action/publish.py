@@ -115,7 +115,7 @@ def publish(run: Run) -> Outcome:
     settings, ctx, parts = run.settings, run.ctx, run.parts
     key = ctx.key(settings.key)
     writer = ReportWriter(run.options.output_dir, summary=settings.summary)
-    writer.write(_markdown(run, parts, run.media, {}, key))  # before the first forge write
+    writer.write(_local_report(run, parts, run.media, {}, key))  # before the first forge write
     # Set before posting: when publishing fails for good, the step still points at the full report.
     workflow.set_output("report-file", str(writer.path))
     workflow.set_output("regressions", str(gate_verdict(parts).tripped))
@@ -129,7 +129,7 @@ def publish(run: Run) -> Outcome:
         parts = replace(parts, warnings=[*parts.warnings, _left_out_warning(images)])
         shown = run.media.only(urls)
     if urls or image_failure:
-        writer.write(_markdown(run, parts, run.media, urls, key))  # the published links, or the warning
+        writer.write(_local_report(run, parts, run.media, urls, key))  # the published links, or the warning
     published = tuple((image.alt, urls[image.sha256]) for image in images if image.sha256 in urls)
     report = compose(parts, shown, urls, key=key, ctx=ctx, baseline=run.baseline, local_dir=run.options.output_dir)
     hint = _full_report_hint(ctx, writer.path)
@@ -153,11 +153,9 @@ def _finish(run: Run, report_file: Path, comment: Published | None, check: Publi
     return Outcome(report_file, comment, check, tripped, 1 if lines else 0, tuple(lines))
 
 
-def _markdown(run: Run, parts: Parts, media: MediaSet, urls: dict[str, str], key: str) -> str:
-    from cml_action.report.assemble import assemble
-
+def _local_report(run: Run, parts: Parts, media: MediaSet, urls: dict[str, str], key: str) -> ReportParts:
     local_dir = run.options.output_dir
-    return assemble(compose(parts, media, urls, key=key, ctx=run.ctx, baseline=run.baseline, local_dir=local_dir))
+    return compose(parts, media, urls, key=key, ctx=run.ctx, baseline=run.baseline, local_dir=local_dir)
 
 
 def _publish_images(run: Run, images: list[PreparedImage]) -> tuple[dict[str, str], str]:
@@ -237,13 +235,15 @@ class ReportWriter:
         self._summary = summary
         self._summary_start: int | None = None  # size of the summary file before our first write
 
-    def write(self, markdown: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(markdown, encoding="utf-8")
-        if self._summary:
-            self._write_summary(markdown)
+    def write(self, report: ReportParts) -> None:
+        from cml_action.report.assemble import assemble
 
-    def _write_summary(self, markdown: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(assemble(report), encoding="utf-8")
+        if self._summary:
+            self._write_summary(report)
+
+    def _write_summary(self, report: ReportParts) -> None:
         target = os.environ.get("GITHUB_STEP_SUMMARY", "") if workflow.on_github() else ""
         if target:
             path = Path(target)
@@ -252,7 +252,8 @@ class ReportWriter:
             elif path.is_file():
                 with open(path, "r+b") as handle:
                     handle.truncate(self._summary_start)
-        workflow.write_summary(markdown)
+        # Fitted by sections like the comment: a huge report text is cut before the metrics and gates are.
+        workflow.write_report_summary(report)
 
 
 def _full_report_hint(ctx: RunContext, report_file: Path) -> str:

@@ -17,8 +17,10 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from cml_action.report.assemble import ReportParts
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024  # GitHub: "job summaries are limited to 1 MiB per step"
 SUMMARY_TRUNCATED_NOTE = (
@@ -76,8 +78,24 @@ def set_output(name: str, value: str, env: Mapping[str, str] | None = None) -> b
     if not on_github(variables) or not target:
         return False
     delimiter = _delimiter(value)
-    with open(target, "a", encoding="utf-8") as handle:
-        handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return _append("GITHUB_OUTPUT", target, f"{name}<<{delimiter}\n{value}\n{delimiter}\n", "the step outputs")
+
+
+_BROKEN_FILES: set[str] = set()  # runner files already reported as unwritable (one warning each)
+
+
+def _append(variable: str, target: str, text: str, what: str) -> bool:
+    """Append to a runner file. A path that cannot be written (a broken runner, a step that deleted its folder)
+    costs those outputs, not the report: one warning per file, then the run goes on to post the comment."""
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        if variable not in _BROKEN_FILES:
+            _BROKEN_FILES.add(variable)
+            reason = exc.strerror or type(exc).__name__
+            warning(f"cannot write {what} to {variable} ({target}: {reason}); the report is still posted and saved")
+        return False
     return True
 
 
@@ -99,12 +117,34 @@ def write_summary(markdown: str, env: Mapping[str, str] | None = None) -> bool:
     target = variables.get("GITHUB_STEP_SUMMARY", "")
     if not on_github(variables) or not target:
         return False
-    path = Path(target)
-    used = path.stat().st_size if path.exists() else 0
-    text = fit_summary(markdown if markdown.endswith("\n") else markdown + "\n", SUMMARY_LIMIT_BYTES - used)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(text)
-    return True
+    text = fit_summary(markdown if markdown.endswith("\n") else markdown + "\n", _summary_room(target))
+    return _append("GITHUB_STEP_SUMMARY", target, text, "the job summary")
+
+
+SUMMARY_FULL_REPORT_HINT = "the `report-file` output of this step (report.md)"
+
+
+def write_report_summary(parts: ReportParts, env: Mapping[str, str] | None = None) -> bool:
+    """Append the report to the job summary, fitted to the room left of GitHub's 1 MiB the way the comment is
+    fitted: the report texts are cut first (at a heading or line, blocks closed), so the metrics table, gates,
+    warnings, footer and marker survive a huge report file. False when there is no summary file."""
+    from cml_action.report.limits import fit_report
+
+    variables = _env(env)
+    target = variables.get("GITHUB_STEP_SUMMARY", "")
+    if not on_github(variables) or not target:
+        return False
+    room = _summary_room(target) - 1  # the newline that keeps a later step's summary on its own line
+    text = fit_report(parts, room, unit="bytes", full_report_hint=SUMMARY_FULL_REPORT_HINT) if room > 0 else ""
+    return _append("GITHUB_STEP_SUMMARY", target, text if text.endswith("\n") else text + "\n", "the job summary")
+
+
+def _summary_room(target: str) -> int:
+    """Bytes left in this step's 1 MiB summary (earlier writes of the step count)."""
+    try:
+        return SUMMARY_LIMIT_BYTES - os.stat(target).st_size
+    except OSError:
+        return SUMMARY_LIMIT_BYTES
 
 
 def _annotate(

@@ -6,13 +6,16 @@ the workspace — `/proc/self/environ`, `~/.ssh/id_rsa` — must never be read a
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from cml_action.errors import InputError
 
 _GLOB_CHARS = set("*?[")
-MAX_TEXT_BYTES = 8 * 1024 * 1024  # a report or metrics file larger than this is a mistake, not a report
+MIB = 1024 * 1024
+MAX_TEXT_BYTES = 8 * MIB  # a report or metrics file larger than this is a mistake, not a report
 
 
 def inside(workspace: Path, path: Path) -> bool:
@@ -87,14 +90,83 @@ def resolve_paths(workspace: Path, patterns: Sequence[str], input_name: str) -> 
     return tuple(found)
 
 
+class UnreadableFile(Exception):
+    """A file that is not read: not a regular file, too large, or refused by the OS. `problem` completes
+    "'name' …" in one line, so each caller can name its input."""
+
+    def __init__(self, problem: str, fix: str, *, too_large: bool = False) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.fix = fix
+        self.too_large = too_large
+
+
+_NOT_REGULAR_FIX = "give a regular file"
+_OS_FIX = "check that the file is readable"
+
+
+def _not_regular(mode: int) -> UnreadableFile:
+    return UnreadableFile(f"is {_kind(mode)}, not a regular file", _NOT_REGULAR_FIX)
+
+
+def _os_error(exc: OSError) -> UnreadableFile:
+    return UnreadableFile(f"cannot be read ({exc.strerror or type(exc).__name__})", _OS_FIX)
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _mib(size: int) -> str:
+    return f"{size / MIB:.0f} MiB" if size >= MIB else f"{size} bytes"
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes. A FIFO would block forever and a device such as
+    /dev/zero never ends, so only regular files are opened for reading; the type is checked again on the open
+    descriptor (a swap after the first check changes nothing) and no more than `limit` + 1 bytes are read."""
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(mode)
+        # O_NONBLOCK: opening a FIFO swapped in after the check returns at once instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise _os_error(exc) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(info.st_mode)
+        too_large = UnreadableFile(
+            f"is {_mib(max(info.st_size, limit + 1))}", f"the limit is {_mib(limit)}", too_large=True
+        )
+        if info.st_size > limit:
+            raise too_large
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise _os_error(exc) from None
+    if len(data) > limit:  # it grew while we read it
+        raise too_large
+    return data
+
+
+def read_input_file(path: Path, input_name: str, workspace: Path, limit: int, *, kind: str = "they") -> bytes:
+    """`read_regular` for a file named by an input: any problem is one line naming the input and the file."""
+    try:
+        return read_regular(path, limit)
+    except UnreadableFile as exc:
+        fix = f"{kind} are limited to {_mib(limit)}" if exc.too_large else exc.fix
+        raise InputError(input_name, f"'{_display(workspace, path)}' {exc.problem}", fix) from None
+
+
 def read_text(path: Path, input_name: str, workspace: Path) -> str:
     """Read a user text file (report, metrics) with clear errors for binary, huge or undecodable files."""
     shown = _display(workspace, path)
-    size = path.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise InputError(input_name, f"'{shown}' is {size // 1048576} MiB", "text inputs are limited to 8 MiB")
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
+    data = read_input_file(path, input_name, workspace, MAX_TEXT_BYTES, kind="text inputs")
+    if b"\x00" in data:  # anywhere: a NUL after the first few KiB would otherwise reach the comment
         raise InputError(input_name, f"'{shown}' is a binary file", "give a text (UTF-8) file")
     try:
         return data.decode("utf-8-sig")

@@ -110,7 +110,8 @@ def files_markdown_from_json(text: str) -> str:
 def files_changed(workspace: Path, baseline_rev: str) -> str:
     """The "Files changed" section for `dvc-diff: true` (raises CmlError when DVC is missing or fails)."""
     head = gitrepo.rev_parse(workspace, "HEAD")
-    revisions = [baseline_rev] if head in (None, gitrepo.rev_parse(workspace, baseline_rev)) else [baseline_rev, head]
+    base = gitrepo.checked_ref(baseline_rev)  # a ref from an input is never read as an option
+    revisions = [base] if head in (None, gitrepo.rev_parse(workspace, baseline_rev)) else [base, head]
     done = run_dvc(workspace, ["diff", "--json", "--show-hash", *revisions], what="dvc-diff is true")
     if done.returncode != 0:
         raise CmlError(f"dvc diff failed: {done.error_line.removeprefix('ERROR:').strip()}")

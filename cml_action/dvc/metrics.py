@@ -122,13 +122,18 @@ def not_installed_result(paths: Sequence[str]) -> DvcMetricsResult:
     return DvcMetricsResult(dict(empty), dict(empty), warnings)
 
 
+def _target(path: str) -> str:
+    # dvc.yaml is the pull request's file: a path like `--cd=/` must stay a path, not become a DVC option.
+    return f"./{path}" if path.startswith("-") else path
+
+
 def dvc_metrics(workspace: Path, baseline_rev: str, paths: Sequence[str]) -> DvcMetricsResult:
     """Baseline and current values of DVC-tracked metric files, with DVC's silent failures as warnings."""
     if not paths:
         return DvcMetricsResult()
     # `--targets` takes the rest of the line, so the revision goes first; `--all` keeps unchanged metrics
     # (the report core decides what to show).
-    args = ["metrics", "diff", "--json", "--all", baseline_rev, "--targets", *paths]
+    args = ["metrics", "diff", "--json", "--all", gitrepo.checked_ref(baseline_rev), "--targets", *map(_target, paths)]
     try:
         done = run_dvc(workspace, args, what=f"metrics '{paths[0]}' is a DVC output")
     except DvcNotInstalled:

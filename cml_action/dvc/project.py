@@ -20,7 +20,7 @@ import yaml
 
 from cml_action import gitrepo
 from cml_action.errors import CmlError
-from cml_action.workspace import inside
+from cml_action.workspace import MAX_TEXT_BYTES, UnreadableFile, inside, read_regular
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
@@ -50,7 +50,11 @@ def _load_yaml(path: Path) -> Any:
     if not path.is_file() or not inside(path.parent, path):
         return None
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_regular(path, MAX_TEXT_BYTES)
+    except UnreadableFile as exc:
+        raise CmlError(f"{path.name} {exc.problem} ({exc.fix})", file=path.name) from None
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CmlError(

@@ -116,6 +116,12 @@ class OpensPullRequests(Protocol):
         """The pull request (existing or new) and a note for the log ("" when there is nothing to say)."""
 
 
+# The most a step spends waiting where the forge asked for it (`retry-after`, a rate-limit reset). Such a wait
+# is honoured in full, even past `max_backoff` (waiting less only earns another refusal); one that does not
+# fit in what is left of this budget fails the step at once with one line, instead of sleeping for an hour.
+RETRY_WAIT_BUDGET_SECONDS = 600.0
+
+
 @dataclass(frozen=True)
 class ForgeOptions:
     """Forge settings the pipeline derives from inputs (a forge never reads inputs itself)."""
@@ -127,4 +133,4 @@ class ForgeOptions:
     write_interval: float = 1.0
     timeout: float = 30.0  # per request
     max_attempts: int = 5  # per request, for retryable failures
-    max_backoff: float = 60.0  # cap on any single wait (retry-after included)
+    max_backoff: float = 60.0  # cap on our own backoff (a forge's retry-after is honoured within the budget)

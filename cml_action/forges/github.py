@@ -41,6 +41,7 @@ from cml_action.forges.github_tokens import (
     personal_token_check_error,
     token_facts,
 )
+from cml_action.refnames import check_assets_branch
 
 # GitHub: issue/commit comment bodies up to 65 536 characters ("Body is too long (maximum is 65536 characters)");
 # check-run output.summary "Maximum length: 65535 characters".
@@ -134,6 +135,8 @@ class GitHubForge:
             raise missing_token_error(self._ctx.token_source or "the 'token' input")
         if wants_check and not self._facts.can_create_checks:
             raise personal_token_check_error(self._facts)
+        if wants_images:
+            check_assets_branch(self._options.assets_branch, self._ctx.default_branch)
 
     # -- images ---------------------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from cml_action.errors import PublishError
+from cml_action.forges.base import RETRY_WAIT_BUDGET_SECONDS
 from cml_action.forges.github_rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
 
 T = TypeVar("T")
@@ -121,6 +122,7 @@ class Caller:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_write: float | None = None
+        self._started = clock()  # the forge's retry-after waits share one budget per step
         self.attempts = 0  # every attempt made, for tests and benchmarks
 
     def _pace(self) -> None:
@@ -131,9 +133,18 @@ class Caller:
                     self._sleep(remaining)
             self._last_write = self._clock()
 
-    def _backoff(self, attempt: int, failure: Failure) -> None:
-        wait = failure.wait if failure.wait is not None else BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
-        self._sleep(min(self.max_backoff, wait))
+    def _backoff(self, attempt: int, failure: Failure, what: str, repo: str) -> None:
+        if failure.wait is None:
+            self._sleep(min(self.max_backoff, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
+            return
+        left = RETRY_WAIT_BUDGET_SECONDS - (self._clock() - self._started)
+        if failure.wait > left:
+            raise PublishError(
+                f"publishing the {what} to {repo} failed: GitHub asked to wait {failure.wait:.0f} s "
+                f"({failure.summary}), more than the {max(0.0, left):.0f} s left of the step's "
+                f"{RETRY_WAIT_BUDGET_SECONDS:.0f} s for such waits (re-run the job later)"
+            )
+        self._sleep(failure.wait)
 
     def read(self, what: str, repo: str, call: Callable[[], T]) -> T:
         return self._run(what, repo, call, write=False, refind=None)
@@ -162,7 +173,7 @@ class Caller:
                 if found is not None:
                     return found
             if attempt < self.max_attempts:
-                self._backoff(attempt, last)
+                self._backoff(attempt, last, what, repo)
         assert last is not None
         raise PublishError(
             f"publishing the {what} to {repo} failed after {self.max_attempts} attempts: {last.summary} "

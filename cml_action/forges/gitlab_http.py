@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cml_action.errors import PublishError
+from cml_action.forges.base import RETRY_WAIT_BUDGET_SECONDS
 
 if TYPE_CHECKING:
     import requests
@@ -134,6 +135,8 @@ class Retrier:
     sleep: Callable[[float], None] = time.sleep
     hints: Mapping[int, str] = field(default_factory=dict)  # HTTP status -> how to fix it, appended to the error
     waits: list[float] = field(default_factory=list)  # every wait, for tests and the log
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(default_factory=time.monotonic)  # retry-after waits share one budget per step
 
     def run(self, what: str, op: Callable[[], T], *, recover: Callable[[], T | None] | None = None) -> T:
         """Run `op`, retrying transient failures; `recover` finds an applied-but-unanswered write before a retry."""
@@ -152,16 +155,25 @@ class Retrier:
                     raise PublishError(f"GitLab: {what} failed: {failure.reason}{suffix}") from None
                 if attempt == attempts:
                     raise PublishError(f"GitLab: {what} failed after {attempts} attempts: {failure.reason}") from None
-                self._wait(attempt, failure)
+                self._wait(attempt, failure, what)
                 if recover is not None and failure.maybe_applied:
                     found = self.run(f"{what} (looking for a lost answer)", recover)
                     if found is not None:
                         return found
         raise AssertionError("unreachable")
 
-    def _wait(self, attempt: int, failure: Failure) -> None:
+    def _wait(self, attempt: int, failure: Failure, what: str) -> None:
         asked = retry_after(self.last.headers) if failure.status == 429 or failure.status == 503 else None
-        backoff = asked if asked is not None else BASE_BACKOFF * 2 ** (attempt - 1) * (1 + random.random() / 4)
-        delay = min(self.max_backoff, backoff)
+        if asked is None:
+            delay = min(self.max_backoff, BASE_BACKOFF * 2 ** (attempt - 1) * (1 + random.random() / 4))
+        else:  # GitLab's retry-after is honoured in full, within the step's budget for such waits
+            left = RETRY_WAIT_BUDGET_SECONDS - (self.clock() - self.started)
+            if asked > left:
+                raise PublishError(
+                    f"GitLab: {what} failed: GitLab asked to wait {asked:.0f} s ({failure.reason}), more than the "
+                    f"{max(0.0, left):.0f} s left of the step's {RETRY_WAIT_BUDGET_SECONDS:.0f} s for such waits "
+                    "(re-run the job later)"
+                )
+            delay = asked
         self.waits.append(delay)
         self.sleep(delay)

@@ -18,6 +18,7 @@ from typing import Any
 
 from cml_action import gitrepo
 from cml_action.errors import CmlError
+from cml_action.workspace import MAX_TEXT_BYTES, UnreadableFile, read_regular
 
 Value = float | str | None
 X_PREFERRED = ("step", "epoch")
@@ -121,7 +122,11 @@ def read_current(workspace: Path, relpath: str) -> Table | None:
     path = safe_path(workspace, relpath)
     if not path.is_file():
         return None
-    return parse_table(relpath, path.read_text(encoding="utf-8", errors="replace"))
+    try:
+        data = read_regular(path, MAX_TEXT_BYTES)
+    except UnreadableFile as exc:
+        raise CmlError(f"plot data '{relpath}' {exc.problem}", file=relpath) from None
+    return parse_table(relpath, data.decode("utf-8", errors="replace"))
 
 
 def read_baseline(workspace: Path, rev: str, relpath: str) -> Table | None:

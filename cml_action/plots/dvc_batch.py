@@ -83,11 +83,15 @@ def ask_dvc(workspace: Path, targets: Sequence[str], baseline_rev: str | None, o
     from cml_action.dvc.metrics import parse_dvc_json
     from cml_action.dvc.runner import run_dvc
 
+    from cml_action.gitrepo import checked_ref
+
     out = ["-o", str(out_dir)]
+    # dvc.yaml and inputs are untrusted: a target or revision is never read as an option.
+    safe = [f"./{target}" if target.startswith("-") else target for target in targets]
     if baseline_rev:
-        args = ["plots", "diff", "--json", *out, baseline_rev, "--targets", *targets]
+        args = ["plots", "diff", "--json", *out, checked_ref(baseline_rev), "--targets", *safe]
     else:
-        args = ["plots", "show", "--json", *out, *targets]
+        args = ["plots", "show", "--json", *out, *safe]
     try:
         done = run_dvc(workspace, args, what="plots that are DVC outputs or use DVC templates need DVC")
     except CmlError as exc:  # timed out, or DVC vanished: every plot of this call says so, the others go on

@@ -62,6 +62,18 @@ def escape_markdown(text: str) -> str:
     return escaped.replace("::", ":&#58;")
 
 
+# A table cell shows at most this many characters of a name or value (before escaping); longer ones end in "…".
+# Every cell of a column is padded to the widest one, so one 1 MB string metric would otherwise make each row
+# 1 MB wide and push the whole table out of the comment.
+MAX_CELL_CHARS = 200
+
+
+def shorten(text: str, limit: int = MAX_CELL_CHARS) -> str:
+    """`text` when it has at most `limit` characters, else its first `limit - 1` and an ellipsis. Cut before
+    escaping, so no escape (`\\|`, `&lt;`) is ever cut in half."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def escape_cell(text: str) -> str:
     """A table cell: escaped and stripped like tabulate strips cells in `dvc metrics diff --md`."""
     return escape_markdown(text.strip())

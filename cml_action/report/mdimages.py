@@ -215,6 +215,8 @@ def rewrite_image_refs(markdown: str, mapping: Mapping[str, str]) -> str:
     for ref in sorted(find_image_refs(markdown), key=lambda item: item.start, reverse=True):
         if ref.target not in mapping or (ref.start, ref.end) in seen or ref.end > last:
             continue
+        if mapping[ref.target] == ref.target:  # unchanged: left exactly as written (no quoting of what was there)
+            continue
         seen.add((ref.start, ref.end))
         pieces.append(markdown[ref.end : last])
         pieces.append(quote(mapping[ref.target], safe=_URL_SAFE))

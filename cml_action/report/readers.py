@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import PurePosixPath
@@ -28,6 +29,17 @@ def read_metrics(path_label: str, text: str) -> dict[str, MetricValue]:
         return flatten_metrics(parse_document(path_label, text), path_label)
     except RecursionError:
         raise _error(path_label, None, "nested too deeply") from None
+    except ValueError as exc:
+        # json, tomllib, int() and the YAML int constructor raise ValueError for an integer longer than
+        # Python's int-string limit; any other ValueError escaping a parser is also about the content.
+        raise _error(path_label, None, _value_problem(exc)) from None
+
+
+def _value_problem(exc: ValueError) -> str:
+    if "integer string conversion" in str(exc):
+        limit = sys.get_int_max_str_digits()
+        return f"a whole number has more than {limit} digits (write it as a float or a string)"
+    return f"a value cannot be read ({exc})"
 
 
 def parse_document(path_label: str, text: str) -> object:
@@ -116,7 +128,7 @@ def _parse_yaml(path_label: str, text: str) -> object:
         line = mark.line + 1 if mark is not None else None
         problem = ", ".join(part for part in (exc.context, exc.problem) if part) or "invalid YAML"
         raise _error(path_label, line, problem) from None
-    except (yaml.YAMLError, ValueError) as exc:
+    except yaml.YAMLError as exc:
         raise _error(path_label, None, f"invalid YAML ({exc})") from None
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 
 from cml_action.report.diff import MetricRow, MetricsDiff
-from cml_action.report.escape import display_width, escape_cell
+from cml_action.report.escape import display_width, escape_cell, shorten
 
 MISSING = "-"  # DVC's fill value for a missing side or a missing change
 # Prefixed to the Metric cell of a row that trips a gate. It marks the metric, not the change: the Change cell
@@ -55,11 +55,11 @@ def render_metrics_table(
 
 
 def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict[str, str]) -> list[str]:
-    change = format_value(row.change, precision)
+    change = shorten(format_value(row.change, precision))
     path = escaped_paths.get(row.path)
     if path is None:
-        path = escaped_paths[row.path] = escape_cell(row.path)
-    metric = escape_cell(row.metric)
+        path = escaped_paths[row.path] = escape_cell(shorten(row.path))
+    metric = escape_cell(shorten(row.metric))
     return [
         path,
         TRIPPED_MARKER + metric if is_tripped else metric,
@@ -71,8 +71,8 @@ def _cells(row: MetricRow, precision: int, is_tripped: bool, escaped_paths: dict
 
 def _value_cell(value: object, precision: int) -> str:
     if type(value) in (int, float):  # digits, '.', '-', 'e', 'nan', 'inf': nothing to escape
-        return format_value(value, precision)
-    return escape_cell(format_value(value, precision))
+        return shorten(format_value(value, precision))
+    return escape_cell(shorten(format_value(value, precision)))
 
 
 def github_table(headers: Sequence[str], body: Sequence[Sequence[str]]) -> str:

@@ -3,7 +3,8 @@
 docs/bad-input.md is generated from this table (tools/gen_bad_input_doc.py); a test keeps the two in step.
 Each case runs the entrypoint as a subprocess in a fresh git repo. `files` are written before the run;
 values starting with "@" are special: "@png:WxH" a real PNG, "@bomb" a 20 000 × 20 000 PNG header,
-"@truncated" a cut PNG, "@binary" NUL bytes, "@huge" 9 MiB, "@latin1" non-UTF-8 text, "@link:TARGET" a symlink.
+"@truncated" a cut PNG, "@binary" NUL bytes, "@huge" 9 MiB, "@latin1" non-UTF-8 text, "@link:TARGET" a symlink, "@fifo" a named pipe (made after the commit),
+"@late-nul" text with a NUL byte after 20 KB, "@bigint:TEXT" TEXT with BIG replaced by a 5000-digit integer.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ CASES: tuple[Case, ...] = (
     Case("report-glob", "report glob matches nothing", _i(report="reports/*.md"), "the glob 'reports/*.md' matches no file", exit_code=0),
     Case("report-symlink", "report is a symlink out of the workspace", _i(report="r.md"),
          "'r.md' points outside the workspace", files={"r.md": "@link:/etc/passwd"}, exit_code=0),
+    Case("report-fifo", "report is a named pipe (reading it blocked forever)", _i(report="r.md"),
+         "'r.md' is a named pipe (FIFO), not a regular file", files={"r.md": "@fifo"}, exit_code=0),
+    Case("report-late-nul", "report with a NUL byte after the first 8 KiB", _i(report="r.md"),
+         "'r.md' is a binary file", files={"r.md": "@late-nul"}, exit_code=0),
     Case("report-empty", "report file is empty", _i(report="r.md"), "report file 'r.md' is empty", 0, files={"r.md": ""}),
     # metrics files
     Case("metrics-missing", "metrics file does not exist (training failed, not pulled)", _i(metrics="m.json"),
@@ -54,6 +59,14 @@ CASES: tuple[Case, ...] = (
          "'m.json' points outside the workspace", files={"m.json": "@link:/proc/self/environ"}, exit_code=0),
     Case("metrics-ssh", "metrics symlink into ~/.ssh", _i(metrics="m.json"), "points outside the workspace",
          files={"m.json": "@link:~/.ssh/id_rsa"}, exit_code=0),
+    Case("metrics-fifo", "metrics file is a named pipe", _i(metrics="m.json"),
+         "'m.json' is a named pipe (FIFO), not a regular file", files={"m.json": "@fifo"}, exit_code=0),
+    Case("metrics-bigint-json", "JSON integer beyond Python's 4300-digit limit", _i(metrics="m.json"),
+         "metrics file 'm.json': a whole number has more than 4300 digits", files={"m.json": "@bigint:{\"a\": BIG}"}, exit_code=0),
+    Case("metrics-bigint-toml", "TOML integer beyond Python's 4300-digit limit", _i(metrics="m.toml"),
+         "metrics file 'm.toml': a whole number has more than 4300 digits", files={"m.toml": "@bigint:a = BIG\n"}, exit_code=0),
+    Case("metrics-bigint-csv", "CSV integer beyond Python's 4300-digit limit", _i(metrics="m.csv"),
+         "metrics file 'm.csv': a whole number has more than 4300 digits", files={"m.csv": "@bigint:a\nBIG\n"}, exit_code=0),
     Case("metrics-glob", "metrics glob matches nothing", _i(metrics="eval/*.json"), "matches no file", exit_code=0),
     Case("metrics-ext", "metrics file of unknown type (read as YAML, like DVC)", _i(metrics="m.txt"), "'m.txt' holds no named metrics", 0, files={"m.txt": "acc 1"}),
     Case("metrics-scalar", "metrics JSON that is not an object", _i(metrics="m.json"), "'m.json' holds no named metrics", 0, files={"m.json": "3"}),
@@ -62,6 +75,8 @@ CASES: tuple[Case, ...] = (
     Case("image-truncated", "truncated PNG", _i(images="a.png"), "a.png", files={"a.png": "@truncated"}, exit_code=0),
     Case("image-bomb", "20 000 × 20 000 image (decompression bomb)", _i(images="a.png"), "a.png",
          files={"a.png": "@bomb"}, exit_code=0),
+    Case("image-fifo", "image is a named pipe", _i(images="a.png"), "is a named pipe (FIFO), not a regular file",
+         files={"a.png": "@fifo"}, exit_code=0),
     Case("image-missing", "image does not exist", _i(images="a.png"), "input 'images': 'a.png' does not exist", exit_code=0),
     Case("image-glob", "image glob matches nothing", _i(images="plots/*.png"), "the glob 'plots/*.png' matches no file", exit_code=0),
     Case("image-svg-script", "SVG with a script", _i(images="a.svg"), "a.svg",
@@ -110,6 +125,8 @@ CASES: tuple[Case, ...] = (
     # git and baseline
     Case("baseline-missing", "baseline ref that does not exist", _i(baseline="v9.9"),
          "input 'baseline': 'v9.9' is not a commit in this repository"),
+    Case("baseline-option", "baseline that git would read as an option (`--upload-pack=…` ran a command)",
+         _i(baseline="--upload-pack=touch pwned;git-upload-pack"), "input 'baseline': '--upload-pack=touch pwned;git-upload-pack' cannot start with '-'"),
     Case("not-git", "workspace is not a git repository", {}, "is not a git repository", forge="none"),
     # monorepos and params
     Case("workdir-outside", "working-directory outside the workspace", _i(working_directory="../elsewhere"),
@@ -129,12 +146,32 @@ CASES: tuple[Case, ...] = (
          "event", forge="github"),
     Case("gh-event-malformed", "event payload is not JSON", {"GITHUB_EVENT_PATH": "@event:{not json"}, "event",
          forge="github"),
+    Case("gh-event-device", "GITHUB_EVENT_PATH is an endless device (read until memory ran out)",
+         {"GITHUB_EVENT_PATH": "/dev/zero"}, "the event payload /dev/zero is a character device", forge="github"),
+    Case("gh-pr-number-true", "pull_request.number is `true` (a bool is an int in Python)",
+         {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH":
+          '@event:{"pull_request": {"number": true, "head": {"sha": "a"}, "base": {"sha": "b"}}}'},
+         "lacks pull_request.number", forge="github"),
     Case("gh-no-token", "no token at all", {"INPUT_TOKEN": "", "GITHUB_TOKEN": ""}, "token", forge="github"),
+    Case("gh-token-newline", "token with an embedded line break (was printed in an internal error)",
+         {"INPUT_TOKEN": "ghs_first0123456789\nsecond0123456789"}, "the token from input 'token' contains a line break",
+         forge="github"),
     Case("gh-personal-check", "personal token asked for a check run",
          {"INPUT_TOKEN": "ghp_" + "a" * 36, "INPUT_SEND-AS": "check"}, "check", forge="github"),
+    Case("gh-assets-main", "assets-branch: main (an image commit fast-forwarded the default branch)",
+         {"INPUT_ASSETS-BRANCH": "main"}, "input 'assets-branch': 'main' looks like a protected branch",
+         forge="github"),
+    Case("gh-assets-default", "assets-branch is the repository's default branch (from the event)",
+         {"INPUT_ASSETS-BRANCH": "trunk", "GITHUB_EVENT_PATH": '@event:{"repository": {"default_branch": "trunk"}}'},
+         "input 'assets-branch': 'trunk' is the repository's default branch", forge="github"),
+    Case("gh-assets-invalid", "assets-branch is not a valid branch name", {"INPUT_ASSETS-BRANCH": "plots..v2"},
+         "input 'assets-branch': 'plots..v2' is not a valid branch name", forge="github"),
     Case("gh-no-repo", "GITHUB_REPOSITORY unset", {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY", forge="github"),
     # GitLab
     Case("gl-job-token", "only CI_JOB_TOKEN available", {"CI_JOB_TOKEN": "job-token-123"}, "CML_TOKEN", forge="gitlab"),
+    Case("gl-token-latin1", "token with a character beyond Latin-1 (was an internal error)",
+         {"CML_TOKEN": "glpat-\u20ac0123456789abcdef"},
+         "the token from CML_TOKEN contains a character that is not visible ASCII", forge="gitlab"),
     Case("gl-no-project", "CI_PROJECT_ID unset", {"CI_PROJECT_ID": "", "CML_TOKEN": "glpat-xxxxxxxxxxxxxxxxxxxx"},
          "CI_PROJECT_ID", forge="gitlab"),
 )  # fmt: skip

@@ -83,6 +83,12 @@ def _write(repo: Path, name: str, value: str) -> None:
         path.write_bytes(b"\x00\x01\x02binary\x00" * 8)
     elif value == "@huge":
         path.write_bytes(b"a" * (9 * 1024 * 1024))
+    elif value == "@late-nul":
+        path.write_bytes(b"# Report\n" + b"text " * 4000 + b"\x00\n")
+    elif value == "@fifo":
+        os.mkfifo(path)
+    elif value.startswith("@bigint:"):
+        path.write_text(value[len("@bigint:") :].replace("BIG", "1" * 5000), encoding="utf-8")
     elif value == "@latin1":
         path.write_bytes("caf\xe9 r\xe9sultats\n".encode("latin-1"))
     else:
@@ -124,11 +130,15 @@ def _run(case: Case, tmp_path: Path, tripwire: Tripwire) -> subprocess.Completed
     head = ""
     if case.commit and case.forge != "none":
         head = commit_files(repo, {"README.md": "seed\n"}, "seed")
+    late = {name: value for name, value in case.files.items() if value == "@fifo"}  # git cannot add a FIFO
     for name, value in case.files.items():
-        _write(repo, name, value)
-    if case.commit and case.forge != "none" and case.files:
+        if name not in late:
+            _write(repo, name, value)
+    if case.commit and case.forge != "none" and len(case.files) > len(late):
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", "files")
+    for name, value in late.items():
+        _write(repo, name, value)
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(tmp_path / "home"),

@@ -64,6 +64,7 @@ def run_action(
     payload: dict[str, object],
     run_id: str = "1",
     python_flags: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
     **inputs: str,
 ) -> Run:
     gh.register_commit(gh.repo, ws.base)  # the commits were "pushed": GitHub knows them
@@ -79,6 +80,7 @@ def run_action(
         "CML_WRITE_INTERVAL": "0",
     }
     env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
+    env.update(extra_env or {})
     done = subprocess.run(
         [sys.executable, *python_flags, str(ENTRYPOINT)],
         cwd=ws.path,

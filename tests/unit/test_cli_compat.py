@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -146,6 +149,22 @@ def test_missing_report_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> 
     assert (
         out + err
     ).strip() == "error: '/nonexistent/report.md' does not exist (give the markdown report file to post)"
+
+
+def test_a_fifo_as_report_file_is_one_line_not_a_hang(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fifo = tmp_path / "report.md"
+    os.mkfifo(fifo)
+    # Opening the FIFO used to wait for a writer forever: end the test after a few seconds whatever happens.
+    timer = threading.Timer(5, lambda: os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)))
+    timer.start()
+    try:
+        code, out, err = _run(capsys, "comment", "create", str(fifo), "--forge", "local")
+    finally:
+        timer.cancel()
+    assert code == 1
+    assert (out + err).strip() == (f"error: '{fifo}' is a named pipe (FIFO), not a regular file (give a regular file)")
 
 
 def test_help_lists_the_compat_commands(capsys: pytest.CaptureFixture[str]) -> None:

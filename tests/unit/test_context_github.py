@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -131,7 +132,10 @@ def test_detect_delegates_to_github(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        (None, "cannot read the event payload"),
+        (None, "cannot be read (No such file or directory)"),
+        ('{"pull_request": {"number": true, "head": {"sha": "a"}, "base": {"sha": "b"}}}', "lacks pull_request.number"),
+        ('{"pull_request": {"number": 0, "head": {"sha": "a"}, "base": {"sha": "b"}}}', "lacks pull_request.number"),
+        ("@fifo", "is a named pipe (FIFO), not a regular file"),
         ("{not json", "is not valid JSON"),
         ("[1, 2]", "is not a JSON object"),
         ('{"action": "opened"}', "lacks pull_request.number/head.sha/base.sha"),
@@ -142,6 +146,9 @@ def test_bad_event_payload_is_one_line_with_the_fix(tmp_path: Path, content: str
     event = Path(env["GITHUB_EVENT_PATH"])
     if content is None:
         event.unlink()
+    elif content == "@fifo":  # used to block forever, waiting for a writer
+        event.unlink()
+        os.mkfifo(event)
     else:
         event.write_text(content, encoding="utf-8")
     with pytest.raises(CmlError) as caught:
@@ -158,3 +165,17 @@ def test_missing_env_names_the_variable(tmp_path: Path, missing: str) -> None:
     del env[missing]
     with pytest.raises(CmlError, match=missing):
         github_context(env, tmp_path)
+
+
+def test_an_endless_device_as_event_payload_is_refused(tmp_path: Path) -> None:
+    env = {**env_for(tmp_path, "push"), "GITHUB_EVENT_PATH": "/dev/zero"}
+    with pytest.raises(CmlError) as caught:
+        github_context(env, tmp_path)
+    assert str(caught.value).startswith("the event payload /dev/zero is a character device, not a regular file")
+
+
+def test_a_workflow_run_pull_request_number_must_be_a_number(tmp_path: Path) -> None:
+    event = tmp_path / "workflow_run.json"
+    payloads.write(event, {"workflow_run": {"head_sha": "b" * 40, "pull_requests": [{"number": True}]}})
+    env = env_for(tmp_path, "schedule", GITHUB_EVENT_NAME="workflow_run", GITHUB_EVENT_PATH=str(event))
+    assert github_context(env, tmp_path).pr_number is None

@@ -170,6 +170,14 @@ def test_invalid_dvc_yaml_names_the_file_and_line(tmp_path: Path) -> None:
     assert str(caught.value).startswith("dvc.yaml is not valid YAML")
 
 
+def test_a_huge_dvc_yaml_is_one_line_not_a_parse_of_megabytes(tmp_path: Path) -> None:
+    with (tmp_path / "dvc.yaml").open("wb") as handle:
+        handle.truncate(9 * 1024 * 1024)  # a fork's dvc.yaml is untrusted: capped like every text input
+    with pytest.raises(CmlError) as caught:
+        project.declared_metrics(tmp_path)
+    assert str(caught.value) == "dvc.yaml is 9 MiB (the limit is 8 MiB)"
+
+
 def test_declared_plots_cover_top_level_ids_files_and_stage_plots(tmp_path: Path) -> None:
     write(tmp_path / "dvc.yaml", """\
         plots:

@@ -400,15 +400,27 @@ def test_writes_are_paced_but_reads_are_not() -> None:
     assert clock.sleeps == [pytest.approx(0.75)]
 
 
-def test_secondary_limit_waits_for_retry_after_capped(fake_github: FakeGitHub) -> None:
+def test_retry_after_is_honoured_in_full_even_above_max_backoff(fake_github: FakeGitHub) -> None:
     gh = fake_github
     number = pr_of(gh)
     gh.faults.add("POST", r"/issues/\d+/comments$", "secondary_rate_limit", retry_after=7)
     gh.faults.add("POST", r"/issues/\d+/comments$", "rate_limit_429", retry_after=90)
     instance, sleeps = forge(gh, context(gh, pr_number=number), max_backoff=30.0)
     instance.post_comment(comment("x"))
-    assert sleeps == [7.0, 30.0]
+    assert sleeps == [7.0, 90.0]  # was cut to max_backoff: the retry came too early and was refused again
     assert len(report_comments(gh, number)) == 1
+
+
+def test_a_retry_after_beyond_the_step_budget_fails_at_once_with_one_line(fake_github: FakeGitHub) -> None:
+    gh = fake_github
+    number = pr_of(gh)
+    gh.faults.add("POST", r"/issues/\d+/comments$", "rate_limit_429", retry_after=3600)
+    instance, sleeps = forge(gh, context(gh, pr_number=number))
+    with pytest.raises(PublishError) as caught:
+        instance.post_comment(comment("x"))
+    assert sleeps == []
+    assert "GitHub asked to wait 3600 s (rate limited (429)), more than the" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_gives_up_after_max_attempts_with_one_line(fake_github: FakeGitHub) -> None:

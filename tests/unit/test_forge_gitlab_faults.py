@@ -163,15 +163,25 @@ def test_a_lost_create_answer_is_found_by_marker_not_posted_twice(fake_gitlab: F
     assert reports(fake_gitlab) == [body("final")]
 
 
-def test_retry_after_is_honoured_and_waits_are_capped(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:
+def test_retry_after_is_honoured_in_full_and_our_backoff_is_capped(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:
     waits: list[float] = []
     fake_gitlab.faults.add("POST", NOTES + "$", "rate_limit_429", retry_after=7)
     fake_gitlab.faults.add("POST", NOTES + "$", "status", status=502, after=1)
     forge = gitlab_forge(fake_gitlab, tmp_path, options=ForgeOptions(max_backoff=5.0), sleep=waits.append)
     forge.post_comment(CommentRequest(body("final"), MARKER, Target("auto"), "update"))
-    assert waits[0] == 5.0  # retry-after 7 s, capped by max_backoff
+    assert waits[0] == 7.0  # retry-after 7 s honoured in full, although max_backoff is 5 s
     assert 0.5 <= waits[1] <= 0.5 * 1.25 * 2  # then exponential backoff
     assert reports(fake_gitlab) == [body("final")]
+
+
+def test_a_retry_after_beyond_the_step_budget_fails_at_once(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:
+    waits: list[float] = []
+    fake_gitlab.faults.add("POST", NOTES + "$", "rate_limit_429", retry_after=3600)
+    forge = gitlab_forge(fake_gitlab, tmp_path, sleep=waits.append)
+    with pytest.raises(PublishError) as caught:
+        forge.post_comment(CommentRequest(body("final"), MARKER, Target("auto"), "update"))
+    assert waits == []
+    assert "GitLab asked to wait 3600 s" in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_a_failure_for_good_is_one_line_after_bounded_attempts(fake_gitlab: FakeGitLab, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -12,6 +13,7 @@ from PIL import Image, ImageDraw, PngImagePlugin
 
 from cml_action.errors import CmlError
 from cml_action.images import prepare_image, prepare_image_bytes
+from tests.denied import deny_reading
 
 
 def png_bytes(image: Image.Image, **options: object) -> bytes:
@@ -271,3 +273,21 @@ def test_svg_size_falls_back_to_the_view_box(tmp_path: Path) -> None:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 640 480"><rect/></svg>'
     prepared = prepare_image_bytes(svg, name_hint="v.svg", max_width=1600, out_dir=tmp_path)
     assert (prepared.width, prepared.height) == (640, 480)
+
+
+def test_an_unreadable_image_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    picture = tmp_path / "plot.png"
+    Image.new("RGB", (4, 4)).save(picture)
+    deny_reading(monkeypatch, picture)
+    with pytest.raises(CmlError) as caught:
+        prepare_image(picture, max_width=100, out_dir=tmp_path / "out", workspace=tmp_path)
+    assert (
+        str(caught.value) == f"image '{picture}': cannot be read (Permission denied) (check that the file is readable)"
+    )
+
+
+def test_a_fifo_image_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "plot.png"
+    os.mkfifo(fifo)
+    with pytest.raises(CmlError, match="is a named pipe \\(FIFO\\), not a regular file"):
+        prepare_image(fifo, max_width=100, out_dir=tmp_path / "out", workspace=tmp_path)

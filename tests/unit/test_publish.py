@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 
 from cml_action.publish import ReportWriter
+from cml_action.report.assemble import ReportParts, assemble
+
+
+def report(image_md: str = "") -> ReportParts:
+    return ReportParts(images_md=image_md)
 
 
 def test_a_second_write_replaces_ours_and_keeps_earlier_steps_summary(
@@ -18,13 +23,13 @@ def test_a_second_write_replaces_ours_and_keeps_earlier_steps_summary(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     writer = ReportWriter(tmp_path / "out", summary=True)
-    writer.write("## CML Report\n\n![plot](images/ab.png)\n")
-    assert summary.read_text(encoding="utf-8") == "# Tests\n\n12 passed\n## CML Report\n\n![plot](images/ab.png)\n"
-    writer.write("## CML Report\n\n![plot](https://example.com/ab.png)\n")
-    assert summary.read_text(encoding="utf-8") == (
-        "# Tests\n\n12 passed\n## CML Report\n\n![plot](https://example.com/ab.png)\n"
-    )
-    assert writer.path.read_text(encoding="utf-8") == "## CML Report\n\n![plot](https://example.com/ab.png)\n"
+    local, published = report("![plot](images/ab.png)"), report("![plot](https://example.com/ab.png)")
+    writer.write(local)
+    assert summary.read_text(encoding="utf-8") == "# Tests\n\n12 passed\n" + assemble(local)
+    writer.write(published)
+    assert summary.read_text(encoding="utf-8") == "# Tests\n\n12 passed\n" + assemble(published)
+    assert writer.path.read_text(encoding="utf-8") == assemble(published)
+    assert "https://example.com/ab.png" in assemble(published)
 
 
 def test_without_summary_only_the_report_file_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +37,7 @@ def test_without_summary_only_the_report_file_is_written(tmp_path: Path, monkeyp
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     writer = ReportWriter(tmp_path / "out", summary=False)
-    writer.write("## CML Report\n")
-    writer.write("## CML Report\n\nagain\n")
+    writer.write(report())
+    writer.write(report("again"))
     assert not summary.exists()
-    assert writer.path.read_text(encoding="utf-8") == "## CML Report\n\nagain\n"
+    assert writer.path.read_text(encoding="utf-8") == assemble(report("again"))

@@ -232,3 +232,21 @@ def test_yaml_alias_bomb_is_refused_quickly() -> None:
     ]
     with pytest.raises(CmlError, match=r"^metrics file 'bomb.yaml': more than 1000000 entries"):
         read_metrics("bomb.yaml", "\n".join(levels) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [
+        ("m.json", '{"acc": ' + "1" * 5000 + "}"),
+        ("m.toml", "acc = " + "1" * 5000 + "\n"),
+        ("m.csv", "acc\n" + "1" * 5000 + "\n"),
+        ("m.yaml", "acc: " + "1" * 5000 + "\n"),
+    ],
+)
+def test_an_integer_beyond_pythons_digit_limit_is_one_line_naming_the_file(label: str, text: str) -> None:
+    with pytest.raises(CmlError) as caught:
+        read_metrics(label, text)
+    message = str(caught.value)
+    assert message.startswith(f"metrics file '{label}'")
+    assert "more than 4300 digits" in message
+    assert "set_int_max_str_digits" not in message  # advice for programmers, not for the person who wrote the file

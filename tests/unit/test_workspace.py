@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cml_action.errors import InputError
-from cml_action.workspace import read_text, resolve_paths
+from cml_action.workspace import UnreadableFile, read_regular, read_text, resolve_paths
+from tests.denied import deny_reading
 
 
 def test_globs_are_sorted_and_deduplicated(tmp_path: Path) -> None:
@@ -76,3 +79,69 @@ def test_huge_text_is_refused(tmp_path: Path) -> None:
         handle.truncate(9 * 1024 * 1024)
     with pytest.raises(InputError, match="is 9 MiB"):
         read_text(big, "report", tmp_path)
+
+
+def _finishes(call: Callable[[], object], fifo: Path | None = None, seconds: float = 5.0) -> BaseException | None:
+    """Run `call` in a thread; when it is still blocked after `seconds` (a FIFO waiting for a writer), unblock
+    it by opening the writer side, and fail. Returns the exception it raised."""
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            call()
+            outcome.append(None)
+        except BaseException as exc:  # handed back to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        if fifo is not None:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(5)
+        pytest.fail(f"still blocked after {seconds} s")
+    return outcome[0]
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "r.md"
+    os.mkfifo(fifo)
+    error = _finishes(lambda: read_text(fifo, "report", tmp_path), fifo)
+    assert isinstance(error, InputError)
+    assert str(error) == "input 'report': 'r.md' is a named pipe (FIFO), not a regular file (give a regular file)"
+
+
+def test_a_device_is_refused_without_reading_it(tmp_path: Path) -> None:
+    error = _finishes(lambda: read_text(Path("/dev/zero"), "metrics", tmp_path))
+    assert isinstance(error, InputError)
+    assert "'/dev/zero' is a character device, not a regular file" in str(error)
+
+
+def test_an_unreadable_file_is_one_line_naming_the_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tests run as root, which chmod cannot stop: make every way of opening the file fail as EACCES would.
+    secret = tmp_path / "m.json"
+    secret.write_text("{}")
+
+    deny_reading(monkeypatch, secret)
+    with pytest.raises(InputError) as caught:
+        read_text(secret, "metrics", tmp_path)
+    assert str(caught.value) == (
+        "input 'metrics': 'm.json' cannot be read (Permission denied) (check that the file is readable)"
+    )
+
+
+def test_a_nul_byte_anywhere_makes_a_binary_file(tmp_path: Path) -> None:
+    late = tmp_path / "r.md"
+    late.write_bytes(b"# Report\n" + b"a" * 20_000 + b"\x00\n")
+    with pytest.raises(InputError, match=r"^input 'report': 'r.md' is a binary file"):
+        read_text(late, "report", tmp_path)
+
+
+def test_read_regular_reads_at_most_the_limit(tmp_path: Path) -> None:
+    small = tmp_path / "a.txt"
+    small.write_bytes(b"12345")
+    assert read_regular(small, 5) == b"12345"
+    with pytest.raises(UnreadableFile) as caught:
+        read_regular(small, 4)
+    assert caught.value.too_large and caught.value.problem == "is 5 bytes"
