@@ -82,7 +82,6 @@ def ask_dvc(workspace: Path, targets: Sequence[str], baseline_rev: str | None, o
     """One DVC call for all targets; image plots are copied into out_dir (never into the workspace)."""
     from cml_action.dvc.metrics import parse_dvc_json
     from cml_action.dvc.runner import run_dvc
-
     from cml_action.gitrepo import checked_ref
 
     out = ["-o", str(out_dir)]
