@@ -258,4 +258,19 @@ def checkout(dest: Path, state: State = State.PULLED, subdir: str = "") -> Proje
     folder = template(subdir)
     shutil.copytree(_prepared(subdir, state), dest, symlinks=True)
     origin = folder / "origin"
-    return Project(dest, folder / "remote", subdir, git(origin, "rev-parse", "HEAD~1"), git(origin, "rev-parse", "HEAD"))
+    return Project(
+        dest, folder / "remote", subdir, git(origin, "rev-parse", "HEAD~1"), git(origin, "rev-parse", "HEAD")
+    )
+
+
+def fail_evaluation(project: Project) -> None:
+    """The job's run of the pipeline failed before `evaluate` finished: no eval/metrics.json in the workspace and
+    no record of the stage in the working tree's dvc.lock (so DVC cannot find the head's metrics in its cache
+    either). The baseline's metrics are still in the remote."""
+    import yaml
+
+    (project.project / METRICS_FILE).unlink()
+    lock_file = project.project / "dvc.lock"
+    lock = yaml.safe_load(lock_file.read_text(encoding="utf-8"))
+    del lock["stages"]["evaluate"]
+    lock_file.write_text(yaml.safe_dump(lock, sort_keys=False), encoding="utf-8")
