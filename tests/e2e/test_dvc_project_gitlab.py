@@ -15,9 +15,14 @@ from tests.e2e.test_gitlab_entrypoint import mr_bodies, run_job
 from tests.fakes.gitlab import FakeGitLab
 from tests.projects import getstarted
 from tests.projects.getstarted import METRICS_FILE, PLOT_IDS, Project, State
-from tests.projects.reading import images, lines_naming, metric_row, says_gates_passed
+from tests.projects.reading import images, metric_row, says_gates_passed, warned_about
 
-pytestmark = pytest.mark.dvc
+# Each test runs the whole action with real DVC calls (seconds each); the project is built once per process.
+pytestmark = [
+    pytest.mark.dvc,
+    pytest.mark.slow,
+    pytest.mark.skipif(not getstarted.dvc_available(), reason="DVC is not installed"),
+]
 
 
 @pytest.fixture
@@ -46,7 +51,7 @@ def test_all_pulled_mr_note_has_metrics_plots_and_files_changed(
     done, body = _job(gl, project, monkeypatch, plots=", ".join(PLOT_IDS), **{"dvc-diff": True})
     context = f"exit {done.returncode}\n{body}\n{done.stdout}\n{done.stderr}"
     assert done.returncode == 0, context
-    assert metric_row(body, METRICS_FILE, "roc_auc.test")[:2] == ["0.82366", "0.84598"], context  # type: ignore[index]
+    assert (metric_row(body, METRICS_FILE, "roc_auc.test") or [])[:2] == ["0.82366", "0.84598"], context
     alts = [alt.lower() for alt, _ in images(body)]
     assert all(any(plot.lower() in alt for alt in alts) for plot in PLOT_IDS), context
     assert "model.pkl" in body and "deleted" not in body, context
@@ -63,4 +68,4 @@ def test_metrics_missing_mr_note_never_says_passed_and_the_job_fails(
     assert done.returncode == 1, context
     assert body, "the note is posted before the job fails\n" + context
     assert not says_gates_passed(body), context
-    assert lines_naming(body, METRICS_FILE), context
+    assert warned_about(body, METRICS_FILE), context

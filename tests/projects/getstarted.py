@@ -155,6 +155,13 @@ class Project:
         return self.prefix + inside_project
 
 
+def dvc_available() -> bool:
+    """DVC is installed (its executable, or its package for the shim below)."""
+    import importlib.util
+
+    return shutil.which("dvc") is not None or importlib.util.find_spec("dvc") is not None
+
+
 def tool_path() -> str:
     """PATH with `python` (this interpreter, which has PyYAML and Pillow) and a `dvc` executable first."""
     return os.pathsep.join([str(dvc_bin_dir()), str(Path(sys.executable).parent), os.environ.get("PATH", "")])

@@ -8,7 +8,6 @@ import re
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 _URL = re.compile(r"\(https?://[^)\s]*\)|https?://\S+")
 _FULL_SHA = re.compile(r"\b[0-9a-f]{40}\b")
-_GATE_PASSED = re.compile(r"(?i)\b(all \d+ gates? passed|\d+ gates? passed|gates? passed)\b")
 
 
 def table_rows(body: str) -> list[list[str]]:
@@ -52,8 +51,38 @@ def lines_naming(body: str, *words: str) -> list[str]:
 
 
 def says_gates_passed(body: str) -> bool:
-    """The report claims the gates passed ("All 2 gates passed", "2 gates passed", "gate passed")."""
-    return any(_GATE_PASSED.search(line) for line in prose(body))
+    """The report gives an all-passed gate verdict: a line saying "passed" that reports nothing tripped or not
+    evaluated ("All 2 gates passed ✅", "2 passed"; not "0 passed, 2 tripped")."""
+    for line in prose(body):
+        lowered = line.lower()
+        if re.search(r"\bpassed\b", lowered) and not re.search(r"tripped|not evaluated|failed", lowered):
+            return True
+    return False
+
+
+def warnings(body: str) -> list[str]:
+    """Warning lines: the lines of a `> [!WARNING]` / `> [!CAUTION]` block, and any line with ⚠ or "warning"."""
+    found, in_block = [], False
+    for line in (raw.strip() for raw in body.splitlines()):
+        if re.match(r">\s*\[!(WARNING|CAUTION|IMPORTANT)\]", line):
+            in_block = True
+            continue
+        in_block = in_block and line.startswith(">")
+        if in_block or "⚠" in line or "warning" in line.lower():
+            found.append(line)
+    return found
+
+
+def warned_about(body: str, *words: str) -> bool:
+    """A warning line names every word (case-insensitive)."""
+    return any(all(word.lower() in line.lower() for word in words) for line in warnings(body))
+
+
+def images_of(body: str, word: str) -> int:
+    """Images that belong to `word`: on a line that names it (a before/after table row) or with it in their alt."""
+    near = sum(len(images(line)) for line in body.splitlines() if word.lower() in line.lower())
+    by_alt = sum(word.lower() in alt.lower() for alt, _ in images(body))
+    return max(near, by_alt)
 
 
 def full_shas_outside_links(body: str) -> list[str]:
