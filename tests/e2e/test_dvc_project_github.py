@@ -144,6 +144,21 @@ def test_shallow_clone_without_the_baseline_shows_no_baseline_values(
     assert _plot_shown(posted, "ROC"), posted.context  # the current side is still drawn
 
 
+def test_baseline_outputs_not_in_the_cache_show_no_baseline_and_one_warning(
+    fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head was pulled, but the baseline's eval/ is in no cache the job can reach."""
+    project = getstarted.checkout(tmp_path / "ws", State.PULLED)
+    getstarted.lose_remote(project)
+    posted = github_run.run_on_pull_request(fake_github, project, monkeypatch)
+    assert posted.run.code == 0, posted.context
+    for metric, value in HEAD.items():
+        row = metric_row(posted.body, METRICS_FILE, metric)
+        assert row is not None and value in row and BASE[metric] not in row, posted.context
+    assert "❌" not in posted.body, posted.context
+    assert len([line for line in warnings(posted.body) if "baseline" in line.lower()]) == 1, posted.context
+
+
 def test_monorepo_project_in_a_subfolder(
     fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -281,3 +281,10 @@ def fail_evaluation(project: Project) -> None:
     lock = yaml.safe_load(lock_file.read_text(encoding="utf-8"))
     del lock["stages"]["evaluate"]
     lock_file.write_text(yaml.safe_dump(lock, sort_keys=False), encoding="utf-8")
+
+
+def lose_remote(project: Project) -> None:
+    """The job can no longer reach the DVC remote (its credentials only allowed the `dvc pull` of the head, say):
+    the baseline's outputs are in neither the cache nor any reachable remote."""
+    nowhere = project.workspace.parent / "unreachable-remote"
+    run_dvc(project.project, "remote", "modify", "--local", "storage", "url", str(nowhere))
