@@ -1,18 +1,25 @@
 """A test project shaped like iterative/example-get-started, as a git repository with a local DVC remote.
 
-Layout of a built template (everything relative, so the folder can be copied anywhere):
+Layout of a built template (a temporary folder per process):
 
     origin/   the developer's repository: baseline commit, then a head commit that changes params (and so the
               metrics, plots, model); every DVC output of both commits is in its cache and pushed to remote/
-    remote/   the DVC remote (a folder, `dvc remote add -d`)
+    remote/   the DVC remote (a folder, `dvc remote add -d` with its absolute path, as s3://... would be: DVC
+              resolves a relative URL in a past commit's config from the root of the git tree, not the folder)
+    ws-*/     the job's clone in each State, made on first use; tests get copies (checkout())
 
 The project (`dvc.yaml`, `params.yaml`, `src/`, `data/`) sits at the repository root or in a subfolder
 (`services/classifier`, a monorepo). Like the real project, the whole `eval/` folder is a DVC output: a job that
 did not `dvc pull` has no metrics or plots at all. `training/loss.csv` (one column, like dvclive's logs) is an
 uncached output, so it is in git.
 
-Building runs the real pipeline (`dvc repro`) twice and takes a few seconds; `template()` builds once per process
-and `checkout()` gives each test its own copy in the state it asks for.
+Building runs the real pipeline (`dvc repro`) twice: 10-40 s on a busy 2-core machine, so `template()` builds once
+per process and `checkout()` gives each test its own copy in the state it asks for. `fail_evaluation()` and
+`lose_remote()` then break a copy the way a failed training or a remote the job cannot reach would.
+
+Facts about DVC 3 these states rely on: `dvc metrics diff` / `plots diff` read an output missing from the workspace
+and the cache from the remote (so a fresh clone still shows the committed metrics of both sides), and
+`.dvc/config.local` overrides the remote of past commits too.
 """
 
 from __future__ import annotations
