@@ -58,7 +58,9 @@ def test_base_image_is_a_build_argument_used_by_every_stage(dockerfile: str, def
 
 def test_build_context_allowlist_covers_what_the_dockerfiles_copy() -> None:
     allowed = [line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines() if line[:1] == "!"]
-    assert allowed == ["pyproject.toml", "README.md", "cml_action", "docker/entrypoint.sh", "docker/prune_bytecode.py"]
+    assert allowed == ["pyproject.toml", "README.md", "cml_action", "docker/entrypoint.sh", "docker/prune_bytecode.py",
+        "docker/prune_remote_data.py",
+    ]
     for dockerfile in DOCKERFILES:
         text = (ROOT / dockerfile).read_text(encoding="utf-8")
         for source in re.findall(r"^COPY (?!--from)(\S+)", text, flags=re.MULTILINE):
