@@ -57,7 +57,8 @@ def prune(site_packages: Path, rule: Prune) -> int:
         return 0
     missing = sorted(name for name in rule.required if not (folder / name).exists())
     if missing:
-        raise SystemExit(f"prune_remote_data: {rule.folder} has no {', '.join(missing)}: update docker/prune_remote_data.py")
+        names = ", ".join(missing)
+        raise SystemExit(f"prune_remote_data: {rule.folder} has no {names}: update docker/prune_remote_data.py")
     removed = 0
     for entry in sorted(folder.iterdir()):
         if entry.name in rule.keep or (rule.keep_files and entry.is_file()):
