@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.gitutil import init_repo
-from tests.images.container import Mount, WorkingContainer
+from tests.images.container import Mount, WorkingContainer, ok
 
 pytestmark = pytest.mark.images
 
@@ -40,11 +39,6 @@ print("ok")
 """
 BUCKET = "cml-data"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-    return done.stdout
 
 
 def supported_remotes(dvc_version: str) -> set[str]:
