@@ -157,7 +157,8 @@ SCHEMA: tuple[Input, ...] = (
     # CLI-only settings.
     Input("forge", Kind.CHOICE, "auto", "Forge to publish to: auto (from the CI env), local, github, gitlab.",
           choices=FORGES, in_action=False),
-    Input("output-dir", Kind.STRING, "cml-report", "Local forge: folder for report.md, report.html and images.",
+    Input("output-dir", Kind.STRING, "", "Folder for report.md (local forge: also report.html and images). Default: "
+          "cml-report; on GitHub a fresh folder under RUNNER_TEMP, so nothing lands in the workspace unasked.",
           in_action=False),
 )  # fmt: skip
 
@@ -204,7 +205,7 @@ class Settings:
     params: tuple[str, ...] = ("auto",)
     token: str = field(default="", repr=False)
     forge: str = "auto"
-    output_dir: str = "cml-report"
+    output_dir: str = ""  # "": runner_paths.report_folder decides
 
     @property
     def wants_comment(self) -> bool:

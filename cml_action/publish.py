@@ -34,6 +34,7 @@ from cml_action.media import MediaSet
 from cml_action.redact import redact
 from cml_action.render_parts import Parts, compose
 from cml_action.report.assemble import ReportParts
+from cml_action.runner_paths import path_for_later_steps
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def publish(run: Run) -> Outcome:
     writer = ReportWriter(run.options.output_dir, summary=settings.summary)
     writer.write(_local_report(run, parts, run.media, {}, key))  # before the first forge write
     # Set before posting: when publishing fails for good, the step still points at the full report.
-    workflow.set_output("report-file", str(writer.path))
+    workflow.set_output("report-file", path_for_later_steps(writer.path, os.environ))
     workflow.set_output("regressions", str(gate_verdict(parts).tripped))
     if not run.can_publish:
         _set_publish_outputs(None, None)
