@@ -154,6 +154,13 @@ SCHEMA: tuple[Input, ...] = (
         "Forge token. GitHub: the workflow token by default. GitLab: a project access token with 'api' scope.",
         github_default="${{ github.token }}",
     ),
+    Input(
+        "from-run",
+        Kind.STRING,
+        "",
+        "In a workflow_run job: publish the report bundle a fork PR run uploaded (artifact 'cml-report-bundle'), "
+        "e.g. ${{ github.event.workflow_run.id }}. Needs 'actions: read'; this job's files are not read.",
+    ),
     # CLI-only settings.
     Input("forge", Kind.CHOICE, "auto", "Forge to publish to: auto (from the CI env), local, github, gitlab.",
           choices=FORGES, in_action=False),
@@ -170,6 +177,11 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
     ("check-url", "URL of the check run (GitHub) or commit status (GitLab)."),
     ("report-file", "Path of the final report markdown on disk."),
     ("regressions", "Number of tripped gates."),
+    (
+        "bundle",
+        "Folder of the report bundle when a pull request run could not publish (fork PRs): upload it as "
+        "artifact 'cml-report-bundle' for a from-run job. Empty otherwise.",
+    ),
 )
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -203,6 +215,7 @@ class Settings:
     head_sha: str = ""
     working_directory: str = "."
     params: tuple[str, ...] = ("auto",)
+    from_run: str = ""
     token: str = field(default="", repr=False)
     forge: str = "auto"
     output_dir: str = ""  # "": runner_paths.report_folder decides

@@ -50,13 +50,18 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
     from cml_action.report.thresholds import parse_thresholds
 
     rules = parse_thresholds(settings.thresholds)  # bad gates fail before any work
+    given_baseline = None
+    if settings.from_run:  # a workflow_run job publishing a fork PR run's report bundle
+        from cml_action.from_run import take_bundle
+
+        settings, ctx, given_baseline = take_bundle(settings, ctx)
     ctx = in_project_folder(ctx, settings.working_directory)  # monorepos: every relative path starts there
     target = parse_target(settings.target)
     if options is None:  # the report's folder: under RUNNER_TEMP on GitHub unless output-dir asks otherwise
         folder = report_folder(settings.output_dir, forge=ctx.forge, workspace=ctx.workspace, env=os.environ)
         options = replace(forge_options(settings, ctx), output_dir=folder)
     with workflow.group("Resolve baseline"):
-        baseline = resolve_baseline(ctx, settings.baseline, allow_fetch=settings.fetch_baseline)
+        baseline = given_baseline or resolve_baseline(ctx, settings.baseline, allow_fetch=settings.fetch_baseline)
         print(f"Comparing {ctx.head_sha[:7]} (working tree) with baseline: {baseline.described}")
     forge = make_forge(ctx, options)
     can_publish = _preflight(forge, settings, ctx)
