@@ -175,7 +175,11 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
     ("comment-url", "URL of the report comment (empty when none was posted)."),
     ("comment-id", "ID of the report comment."),
     ("check-url", "URL of the check run (GitHub) or commit status (GitLab)."),
-    ("report-file", "Path of the final report markdown on disk."),
+    (
+        "report-file",
+        "Path of the final report markdown for later steps (on GitHub under RUNNER_TEMP, given relative "
+        "to the workspace from the Docker action).",
+    ),
     ("regressions", "Number of tripped gates."),
     (
         "bundle",
