@@ -21,9 +21,9 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from cml_action.cli_compat_flags import IgnoredFlag, announce_ignored, notice, warning
 from cml_action.context import RunContext
@@ -53,8 +53,6 @@ CONCLUSION_POSTED: dict[str, Conclusion] = {
     "timed_out": "failure",
     "action_required": "failure",
 }
-# Tests set {"write_interval": 0.0}: the forge's pacing between writes is for real GitHub.
-FORGE_OPTION_OVERRIDES: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -116,7 +114,7 @@ def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[s
     from cml_action.pipeline import forge_options
 
     # The action's own builder: the same assets branch, output folder and write pacing (CML_WRITE_INTERVAL).
-    options = replace(forge_options(settings, ctx), **FORGE_OPTION_OVERRIDES)
+    options = forge_options(settings, ctx)
     scratch = Path(tempfile.mkdtemp(prefix="cml-compat-"))
     # Prepared copies are only needed until they are published; a CI job may call these commands many times.
     atexit.register(shutil.rmtree, scratch, True)
