@@ -9,10 +9,12 @@ re-finds the object before writing again: retrying blindly would post a duplicat
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from cml_action.errors import PublishError
@@ -24,6 +26,8 @@ T = TypeVar("T")
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 0.5
 SECONDARY_LIMIT_FALLBACK_SECONDS = 60.0  # GitHub: "wait for at least one minute" when no retry-after is given
+# A used-up primary (hourly) rate limit is waited out only when it resets this soon; later, the step fails at once.
+RESET_WAIT_BOUND_SECONDS = 60.0
 PERMISSION_FIX = {
     "comment": "give the job `permissions: pull-requests: write` (PRs) or `issues: write` / `contents: write`",
     "check": "give the job `permissions: checks: write`",
@@ -41,6 +45,8 @@ class Failure:
     wait: float | None
     maybe_applied: bool
     summary: str
+    request_id: str = ""  # X-GitHub-Request-Id, what GitHub support asks for
+    reset_at: float | None = None  # epoch seconds when an exhausted primary rate limit resets
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -67,25 +73,33 @@ def classify(exc: BaseException, now: Callable[[], float] = time.time) -> Failur
         return Failure(True, None, True, "connection lost")
     if not isinstance(exc, ApiError):
         return None
-    status, headers, message = exc.status, exc.headers, exc.message
+    status, headers, message, request_id = exc.status, exc.headers, exc.message, exc.request_id
     retry_after = _seconds(_header(headers, "retry-after"))
-    if status == 429:
-        return Failure(True, retry_after, False, "rate limited (429)")
+    reset = _seconds(_header(headers, "x-ratelimit-reset"))
+    exhausted = _header(headers, "x-ratelimit-remaining") == "0" and reset is not None
+    if status in (403, 429) and retry_after is not None:  # GitHub's wording varies; the header is what counts
+        secondary = status == 403 and "secondary rate limit" in message.lower()
+        summary = "secondary rate limit (403)" if secondary else f"rate limited ({status})"
+        return Failure(True, retry_after, False, summary, request_id)
     if status == 403 and "secondary rate limit" in message.lower():
-        wait = retry_after if retry_after is not None else SECONDARY_LIMIT_FALLBACK_SECONDS
-        return Failure(True, wait, False, "secondary rate limit (403)")
-    if status == 403 and _header(headers, "x-ratelimit-remaining") == "0":
-        reset = _seconds(_header(headers, "x-ratelimit-reset"))
-        return Failure(True, retry_after or (max(0.0, reset - now()) if reset else None), False, "rate limit (403)")
+        return Failure(True, SECONDARY_LIMIT_FALLBACK_SECONDS, False, "secondary rate limit (403)", request_id)
+    if status in (403, 429) and exhausted and reset is not None:
+        return Failure(True, max(0.0, reset - now()), False, f"rate limit ({status})", request_id, reset)
+    if status == 429:
+        return Failure(True, None, False, "rate limited (429)", request_id)
     if status in TRANSIENT_STATUSES:
-        return Failure(True, None, True, f"GitHub answered {status}")
+        return Failure(True, None, True, f"GitHub answered {status}", request_id)
     return None
+
+
+def _with_request_id(text: str, request_id: str) -> str:
+    return text + (f" (GitHub request id {request_id})" if request_id else "")
 
 
 def describe(exc: BaseException, what: str, repo: str) -> str:
     """One line for a failure that is not transient (never includes the token: it only travels in a header)."""
-    if not isinstance(exc, ApiError):
-        return f"publishing the {what} to {repo} failed: {type(exc).__name__}: {exc}".splitlines()[0]
+    if not isinstance(exc, ApiError):  # no answer, or not one we can read: the text names the problem
+        return f"publishing the {what} to {repo} failed: {exc}".splitlines()[0]
     data = exc.data if isinstance(exc.data, dict) else {}
     # A proxy in front of GitHub may answer text/HTML: the body is then {"data": text}, without a message.
     lines = exc.message.strip().splitlines()
@@ -95,12 +109,12 @@ def describe(exc: BaseException, what: str, repo: str) -> str:
         message = f"{message}: {errors[0]['message']}" if message else str(errors[0]["message"])
     text = f"publishing the {what} to {repo} failed: GitHub answered {exc.status}" + (f" {message}" if message else "")
     if exc.status == 401:
-        return text + " (the token is invalid or expired: check the 'token' input)"
-    if exc.status == 403:
-        return text + f" ({PERMISSION_FIX.get(what, 'check the token permissions')})"
-    if exc.status == 404:
-        return text + f" (check that {repo} exists and the token can see it)"
-    return text
+        text += " (the token is invalid or expired: check the 'token' input)"
+    elif exc.status == 403:
+        text += f" ({PERMISSION_FIX.get(what, 'check the token permissions')})"
+    elif exc.status == 404:
+        text += f" (check that {repo} exists and the token can see it)"
+    return _with_request_id(text, exc.request_id)
 
 
 class Caller:
@@ -134,16 +148,25 @@ class Caller:
             self._last_write = self._clock()
 
     def _backoff(self, attempt: int, failure: Failure, what: str, repo: str) -> None:
+        if failure.reset_at is not None and failure.wait is not None and failure.wait > RESET_WAIT_BOUND_SECONDS:
+            # Waiting minutes for a used-up hourly limit wastes the runner and usually still fails: say when.
+            at = datetime.fromtimestamp(failure.reset_at, tz=UTC).strftime("%H:%M:%S UTC")
+            raise PublishError(_with_request_id(
+                f"publishing the {what} to {repo} failed: the token's GitHub API rate limit is used up until {at} "
+                f"(in {math.ceil(failure.wait / 60):.0f} min; {failure.summary}): re-run the job after that",
+                failure.request_id,
+            ))  # fmt: skip
         if failure.wait is None:
             self._sleep(min(self.max_backoff, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
             return
         left = RETRY_WAIT_BUDGET_SECONDS - (self._clock() - self._started)
         if failure.wait > left:
-            raise PublishError(
+            raise PublishError(_with_request_id(
                 f"publishing the {what} to {repo} failed: GitHub asked to wait {failure.wait:.0f} s "
                 f"({failure.summary}), more than the {max(0.0, left):.0f} s left of the step's "
-                f"{RETRY_WAIT_BUDGET_SECONDS:.0f} s for such waits (re-run the job later)"
-            )
+                f"{RETRY_WAIT_BUDGET_SECONDS:.0f} s for such waits (re-run the job later)",
+                failure.request_id,
+            ))  # fmt: skip
         self._sleep(failure.wait)
 
     def read(self, what: str, repo: str, call: Callable[[], T]) -> T:
@@ -175,7 +198,8 @@ class Caller:
             if attempt < self.max_attempts:
                 self._backoff(attempt, last, what, repo)
         assert last is not None
-        raise PublishError(
+        raise PublishError(_with_request_id(
             f"publishing the {what} to {repo} failed after {self.max_attempts} attempts: {last.summary} "
-            "(GitHub may be degraded: re-run the job; the report is in the job summary and report-file)"
-        )
+            "(GitHub may be degraded: re-run the job; the report is in the job summary and report-file)",
+            last.request_id,
+        ))  # fmt: skip

@@ -1,7 +1,7 @@
 """The python-gitlab client and the one retry policy every GitLab request goes through.
 
 python-gitlab can retry by itself, but it re-sends a POST whose response was lost, which duplicates a note. So its
-own retries are switched off and `Retrier` decides: 429/502/503/504 and connection failures are retried with capped
+own retries are switched off and `Retrier` decides: 429/500/502/503/504 and connection failures are retried with capped
 backoff (`retry-after` honoured); before repeating a write that may have been applied, the caller's `recover`
 looks for the result first (e.g. the note by its marker).
 """
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from cml_action.forges.base import ForgeOptions
 
 T = TypeVar("T")
-# Answers that mean "try again later"; 502-504 come from GitLab's proxies and may follow an applied write.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Answers that mean "try again later" (the same rule as GitHub's); a 5xx may follow an applied write.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_APPLIED_STATUSES = frozenset({429})
 BASE_BACKOFF = 0.5  # seconds, doubled per attempt, capped by ForgeOptions.max_backoff
 
@@ -37,18 +37,19 @@ class LastResponse:
     """Headers of the most recent HTTP response (python-gitlab's errors do not carry them; we need retry-after)."""
 
     headers: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
 
     def hook(self, response: requests.Response, *args: object, **kwargs: object) -> None:
         self.headers = dict(response.headers)
+        self.url = response.url
 
     def clear(self) -> None:
         self.headers = {}
+        self.url = ""
 
 
 def make_client(ctx: RunContext, options: ForgeOptions, last: LastResponse) -> gitlab.Gitlab:
     """A python-gitlab client for CI_SERVER_URL that never retries on its own (see module doc)."""
-    import requests
-
     import gitlab
     from cml_action import __version__
 
@@ -58,7 +59,10 @@ def make_client(ctx: RunContext, options: ForgeOptions, last: LastResponse) -> g
             kwargs["retry_transient_errors"] = False
             return super().http_request(*args, **kwargs)
 
-    session = requests.Session()
+    from cml_action.forges.http import new_session, verify_setting
+
+    verify = verify_setting()
+    session = new_session(f"cml-action/{__version__}")
     session.hooks["response"].append(last.hook)
     # python-gitlab wants the instance URL and appends /api/v4; derive it from CI_API_V4_URL, the API we were given.
     base = ctx.api_url.removesuffix("/api/v4") if ctx.api_url.endswith("/api/v4") else ctx.server_url
@@ -67,6 +71,7 @@ def make_client(ctx: RunContext, options: ForgeOptions, last: LastResponse) -> g
         private_token=ctx.token,
         timeout=options.timeout,
         session=session,
+        ssl_verify=verify,  # python-gitlab passes its own per request: the same CA choice as GitHub's
         user_agent=f"cml-action/{__version__}",
         keep_base_url=True,
     )
@@ -80,17 +85,30 @@ class Failure:
     status: int | None = None
 
 
-def classify(exc: BaseException) -> Failure | None:
-    """What an exception from python-gitlab/requests means; None when it is not an HTTP/transport failure."""
+def classify(exc: BaseException, answered_url: str = "") -> Failure | None:
+    """What an exception from python-gitlab/requests means; None when it is not an HTTP/transport failure.
+    `answered_url` is the URL of the last answer (python-gitlab's parsing error does not say whose page it was)."""
     import requests
 
     import gitlab
+
+    if isinstance(exc, gitlab.exceptions.GitlabParsingError):  # a 200 with an HTML page: SSO or captive proxy
+        host = _host_of(answered_url)
+        reason = (f"{host} answered with a page that is not JSON: a proxy or single sign-on page in front of the API? "
+                  "Check CI_SERVER_URL and the proxy settings (HTTPS_PROXY, NO_PROXY)")  # fmt: skip
+        return Failure(reason, retryable=False, maybe_applied=False)
 
     if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code is not None:
         code = int(exc.response_code)
         message = _message_text(exc.error_message) or _phrase(code)
         reason = message if message.startswith(str(code)) else f"{code} {message}".strip()
         return Failure(reason, code in RETRY_STATUSES, code not in NOT_APPLIED_STATUSES, code)
+    if isinstance(exc, requests.exceptions.SSLError):  # the same on every attempt: say what fixes it, at once
+        from cml_action.forges.http import untrusted_certificate
+
+        return Failure(
+            untrusted_certificate(_host_of(getattr(exc.request, "url", ""))), retryable=False, maybe_applied=False
+        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return Failure("connection timed out", retryable=True, maybe_applied=False)
     if isinstance(exc, requests.exceptions.Timeout):
@@ -100,6 +118,12 @@ def classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, gitlab.exceptions.GitlabError):
         return Failure(_message_text(exc.error_message) or type(exc).__name__, retryable=False, maybe_applied=False)
     return None
+
+
+def _host_of(url: object) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(str(url or "")).hostname or "the GitLab server"
 
 
 def _message_text(message: object) -> str:
@@ -146,7 +170,7 @@ class Retrier:
             try:
                 return op()
             except Exception as exc:
-                failure = classify(exc)
+                failure = classify(exc, self.last.url)
                 if failure is None:
                     raise
                 if not failure.retryable:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -206,10 +209,12 @@ def test_read_only_token_fails_with_the_permission_to_add(fake_github: FakeGitHu
     number = pr_of(gh)
     with pytest.raises(PublishError) as caught:
         forge(gh, context(gh, pr_number=number, token=gh.read_token))[0].post_comment(comment("x"))
-    assert str(caught.value) == (
+    text, _, request_id = str(caught.value).partition(" (GitHub request id ")
+    assert text == (
         f"publishing the comment to {gh.repo} failed: GitHub answered 403 Resource not accessible by integration "
         "(give the job `permissions: pull-requests: write` (PRs) or `issues: write` / `contents: write`)"
     )
+    assert re.fullmatch(r"[0-9A-F:]+\)", request_id)  # what GitHub support asks for
     assert gh.read_token not in str(caught.value)
 
 
@@ -474,3 +479,59 @@ def test_an_error_without_a_json_message_is_still_one_line(data: object) -> None
 
     text = describe(ApiError(418, data, {}), "comment", "o/r")
     assert text == "publishing the comment to o/r failed: GitHub answered 418"
+
+
+def _rate_limited(status: int, message: str, **headers: str) -> Callable[[], object]:
+    from cml_action.forges.github_rest import ApiError
+
+    def call() -> object:
+        raise ApiError(status, {"message": message}, {"x-github-request-id": "C0DE:1234", **headers})
+
+    return call
+
+
+def test_a_used_up_rate_limit_resetting_in_minutes_fails_at_once_with_the_reset_time() -> None:
+    clock = FakeClock()
+    caller = Caller(max_attempts=5, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    reset = int(time.time()) + 900
+    call = _rate_limited(403, "API rate limit exceeded for installation ID 1.", **{
+        "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})  # fmt: skip
+    with pytest.raises(PublishError) as caught:
+        caller.write("comment", "o/r", call)
+    at = time.strftime("%H:%M:%S", time.gmtime(reset))
+    assert str(caught.value) == (
+        f"publishing the comment to o/r failed: the token's GitHub API rate limit is used up until {at} UTC "
+        "(in 15 min; rate limit (403)): re-run the job after that (GitHub request id C0DE:1234)"
+    )
+    assert (clock.sleeps, caller.attempts) == ([], 1)
+
+
+def test_a_rate_limit_resetting_soon_is_waited_and_a_429_honours_the_reset_header() -> None:
+    clock = FakeClock()
+    caller = Caller(max_attempts=2, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    soon = str(int(time.time()) + 20)
+    with pytest.raises(PublishError) as caught:
+        caller.write("comment", "o/r", _rate_limited(429, "Too many", **{
+            "x-ratelimit-remaining": "0", "x-ratelimit-reset": soon}))  # fmt: skip
+    assert len(clock.sleeps) == 1 and 18 <= clock.sleeps[0] <= 21  # waited until the reset, not 0.5 s
+    assert str(caught.value).endswith("(GitHub request id C0DE:1234)")
+
+
+def test_a_403_with_retry_after_under_other_wording_is_retried() -> None:
+    clock = FakeClock()
+    caller = Caller(max_attempts=3, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    answers = iter([_rate_limited(403, "You have exceeded a rate limit. Please wait.", **{"retry-after": "5"}),
+                    lambda: {"id": 1}])  # fmt: skip
+    assert caller.write("comment", "o/r", lambda: next(answers)()) == {"id": 1}
+    assert clock.sleeps == [5.0]
+
+
+def test_errors_carry_githubs_request_id() -> None:
+    from cml_action.forges.github_http import describe
+    from cml_action.forges.github_rest import ApiError
+
+    denied = ApiError(403, {"message": "Resource not accessible by integration"}, {"X-GitHub-Request-Id": "AB:CD"})
+    assert describe(denied, "check", "o/r") == (
+        "publishing the check to o/r failed: GitHub answered 403 Resource not accessible by integration "
+        "(give the job `permissions: checks: write`) (GitHub request id AB:CD)"
+    )
