@@ -1,52 +1,28 @@
-"""Retries, backoff and write pacing around GitHub REST calls (`github_rest`), and the one-line errors a user sees.
+"""GitHub's side of the shared retry policy (`forges.retry`): what each failure means, and the one-line errors.
 
 GitHub's REST docs ("Best practices for using the REST API", "Rate limits") ask integrators to: wait `retry-after`
 seconds after a 429 or a secondary-rate-limit 403; wait until `x-ratelimit-reset` when `x-ratelimit-remaining` is 0;
 otherwise back off exponentially; leave at least one second between content-creating requests. 5xx answers and lost
-connections are transient. A write whose outcome is unknown (response lost) may have been applied, so the caller
-re-finds the object before writing again: retrying blindly would post a duplicate report.
+connections are transient. Errors carry GitHub's request id (`X-GitHub-Request-Id`), which GitHub support asks for.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from cml_action.errors import PublishError
-from cml_action.forges.base import RETRY_WAIT_BUDGET_SECONDS
 from cml_action.forges.github_rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
+from cml_action.forges.retry import TRANSIENT_STATUSES, Failure, Retrier, Wording, with_request_id
 
-T = TypeVar("T")
-
-TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
-BACKOFF_BASE_SECONDS = 0.5
 SECONDARY_LIMIT_FALLBACK_SECONDS = 60.0  # GitHub: "wait for at least one minute" when no retry-after is given
-# A used-up primary (hourly) rate limit is waited out only when it resets this soon; later, the step fails at once.
-RESET_WAIT_BOUND_SECONDS = 60.0
+REQUEST_ID_LABEL = "GitHub request id"
 PERMISSION_FIX = {
     "comment": "give the job `permissions: pull-requests: write` (PRs) or `issues: write` / `contents: write`",
     "check": "give the job `permissions: checks: write`",
     "images": "give the job `permissions: contents: write` (images go to the assets branch), or publish-images: false",
     "pull request": "give the job `permissions: pull-requests: write` and `contents: write`",
 }
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A failed attempt: whether trying again can help, how long GitHub asked us to wait, and whether the
-    request may have been applied (no response seen, or a 5xx that can follow an applied write)."""
-
-    retryable: bool
-    wait: float | None
-    maybe_applied: bool
-    summary: str
-    request_id: str = ""  # X-GitHub-Request-Id, what GitHub support asks for
-    reset_at: float | None = None  # epoch seconds when an exhausted primary rate limit resets
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -64,36 +40,38 @@ def _seconds(text: str | None) -> float | None:
 
 
 def classify(exc: BaseException, now: Callable[[], float] = time.time) -> Failure | None:
-    """The retry verdict for an exception, or None when it is not a transient failure."""
+    """The retry verdict for an exception, or None when it is not a transient failure (the caller handles it)."""
     if isinstance(exc, ConnectTimeout):
-        return Failure(True, None, False, "connection timed out")
+        return Failure("connection timed out", True, False)
     if isinstance(exc, ResponseTimeout):
-        return Failure(True, None, True, "no response in time")
+        return Failure("no response in time", True, True)
     if isinstance(exc, ConnectionLost):
-        return Failure(True, None, True, "connection lost")
+        return Failure("connection lost", True, True)
     if not isinstance(exc, ApiError):
         return None
     status, headers, message, request_id = exc.status, exc.headers, exc.message, exc.request_id
     retry_after = _seconds(_header(headers, "retry-after"))
     reset = _seconds(_header(headers, "x-ratelimit-reset"))
     exhausted = _header(headers, "x-ratelimit-remaining") == "0" and reset is not None
+    secondary = status == 403 and "secondary rate limit" in message.lower()
     if status in (403, 429) and retry_after is not None:  # GitHub's wording varies; the header is what counts
-        secondary = status == 403 and "secondary rate limit" in message.lower()
         summary = "secondary rate limit (403)" if secondary else f"rate limited ({status})"
-        return Failure(True, retry_after, False, summary, request_id)
-    if status == 403 and "secondary rate limit" in message.lower():
-        return Failure(True, SECONDARY_LIMIT_FALLBACK_SECONDS, False, "secondary rate limit (403)", request_id)
+        return Failure(summary, True, False, retry_after, request_id=request_id)
+    if secondary:
+        return Failure(
+            "secondary rate limit (403)", True, False, SECONDARY_LIMIT_FALLBACK_SECONDS, request_id=request_id
+        )
     if status in (403, 429) and exhausted and reset is not None:
-        return Failure(True, max(0.0, reset - now()), False, f"rate limit ({status})", request_id, reset)
+        return Failure(f"rate limit ({status})", True, False, max(0.0, reset - now()), reset, request_id)
     if status == 429:
-        return Failure(True, None, False, "rate limited (429)", request_id)
+        return Failure("rate limited (429)", True, False, request_id=request_id)
     if status in TRANSIENT_STATUSES:
-        return Failure(True, None, True, f"GitHub answered {status}", request_id)
+        return Failure(f"GitHub answered {status}", True, True, request_id=request_id)
     return None
 
 
 def _with_request_id(text: str, request_id: str) -> str:
-    return text + (f" (GitHub request id {request_id})" if request_id else "")
+    return with_request_id(text, request_id, REQUEST_ID_LABEL)
 
 
 def describe(exc: BaseException, what: str, repo: str) -> str:
@@ -117,89 +95,21 @@ def describe(exc: BaseException, what: str, repo: str) -> str:
     return _with_request_id(text, exc.request_id)
 
 
-class Caller:
-    """Runs GitHub calls with retries; writes are paced at least `write_interval` seconds apart."""
-
-    def __init__(
-        self,
-        *,
-        max_attempts: int,
-        max_backoff: float,
-        write_interval: float,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_attempts = max(1, max_attempts)
-        self.max_backoff = max_backoff
-        self.write_interval = write_interval
-        self._sleep = sleep
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._last_write: float | None = None
-        self._started = clock()  # the forge's retry-after waits share one budget per step
-        self.attempts = 0  # every attempt made, for tests and benchmarks
-
-    def _pace(self) -> None:
-        with self._lock:
-            if self._last_write is not None and self.write_interval > 0:
-                remaining = self._last_write + self.write_interval - self._clock()
-                if remaining > 0:
-                    self._sleep(remaining)
-            self._last_write = self._clock()
-
-    def _backoff(self, attempt: int, failure: Failure, what: str, repo: str) -> None:
-        if failure.reset_at is not None and failure.wait is not None and failure.wait > RESET_WAIT_BOUND_SECONDS:
-            # Waiting minutes for a used-up hourly limit wastes the runner and usually still fails: say when.
-            at = datetime.fromtimestamp(failure.reset_at, tz=UTC).strftime("%H:%M:%S UTC")
-            raise PublishError(_with_request_id(
-                f"publishing the {what} to {repo} failed: the token's GitHub API rate limit is used up until {at} "
-                f"(in {math.ceil(failure.wait / 60):.0f} min; {failure.summary}): re-run the job after that",
-                failure.request_id,
-            ))  # fmt: skip
-        if failure.wait is None:
-            self._sleep(min(self.max_backoff, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
-            return
-        left = RETRY_WAIT_BUDGET_SECONDS - (self._clock() - self._started)
-        if failure.wait > left:
-            raise PublishError(_with_request_id(
-                f"publishing the {what} to {repo} failed: GitHub asked to wait {failure.wait:.0f} s "
-                f"({failure.summary}), more than the {max(0.0, left):.0f} s left of the step's "
-                f"{RETRY_WAIT_BUDGET_SECONDS:.0f} s for such waits (re-run the job later)",
-                failure.request_id,
-            ))  # fmt: skip
-        self._sleep(failure.wait)
-
-    def read(self, what: str, repo: str, call: Callable[[], T]) -> T:
-        return self._run(what, repo, call, write=False, refind=None)
-
-    def write(self, what: str, repo: str, call: Callable[[], T], *, refind: Callable[[], T | None] | None = None) -> T:
-        """A write; when an attempt may have been applied, `refind` looks for its result before trying again."""
-        return self._run(what, repo, call, write=True, refind=refind)
-
-    def _run(
-        self, what: str, repo: str, call: Callable[[], T], *, write: bool, refind: Callable[[], T | None] | None
-    ) -> T:
-        last: Failure | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            if write:
-                self._pace()
-            self.attempts += 1
-            try:
-                return call()
-            except Exception as exc:
-                failure = classify(exc)
-                if failure is None:
-                    raise
-                last = failure
-            if refind is not None and last.maybe_applied:
-                found = self.read(what, repo, refind)
-                if found is not None:
-                    return found
-            if attempt < self.max_attempts:
-                self._backoff(attempt, last, what, repo)
-        assert last is not None
-        raise PublishError(_with_request_id(
-            f"publishing the {what} to {repo} failed after {self.max_attempts} attempts: {last.summary} "
-            "(GitHub may be degraded: re-run the job; the report is in the job summary and report-file)",
-            last.request_id,
-        ))  # fmt: skip
+def github_retrier(
+    repo: str,
+    *,
+    max_attempts: int,
+    max_backoff: float,
+    write_interval: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Retrier:
+    """The shared retry policy with GitHub's verdicts and wording; writes paced `write_interval` seconds apart."""
+    wording = Wording(
+        "GitHub",
+        lambda what: f"publishing the {what} to {repo} failed",
+        " (GitHub may be degraded: re-run the job; the report is in the job summary and report-file)",
+        REQUEST_ID_LABEL,
+    )
+    return Retrier(wording, classify, max_attempts=max_attempts, max_backoff=max_backoff,
+                   write_interval=write_interval, sleep=sleep, clock=clock)  # fmt: skip

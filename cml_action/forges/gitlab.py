@@ -31,7 +31,7 @@ from cml_action.forges.base import (
     PullRequestRequest,
     Target,
 )
-from cml_action.forges.gitlab_http import LastResponse, Retrier, make_client
+from cml_action.forges.gitlab_http import LastResponse, gitlab_retrier, make_client
 from cml_action.forges.gitlab_notes import (
     CommitDiscussionStore,
     NoteRef,
@@ -61,7 +61,7 @@ class GitLabForge:
         self._ctx = ctx
         self._options = options
         self._last = LastResponse()
-        self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep, _hints(ctx))
+        self.retrier = gitlab_retrier(self._last, _hints(ctx), options, sleep)
         self._client: Any = None
         self._me: int | None = None  # the token's user id, once asked
         self._asked_me = False
@@ -133,13 +133,13 @@ class GitLabForge:
                     return status
             return None
 
-        status = self.retrier.run("set the commit status", lambda: commit.statuses.create(payload), recover=find_lost)
+        status = self.retrier.write("set the commit status", lambda: commit.statuses.create(payload), refind=find_lost)
         return Published(self._web(f"/-/commit/{request.head_sha}"), str(status.id), f"commit {request.head_sha[:8]}")
 
     # -- notes -----------------------------------------------------------------------------------------------------
 
     def _list(self, store: NoteStore) -> Sequence[NoteRef]:
-        return self.retrier.run(f"list the notes of {store.where}", store.list)
+        return self.retrier.read(f"list the notes of {store.where}", store.list)
 
     def _ours(self, notes: Sequence[NoteRef], marker: str) -> list[NoteRef]:
         marked = [note for note in notes if marker in note.body]
@@ -153,7 +153,9 @@ class GitLabForge:
             fresh = [note for note in self._ours(store.list(), marker) if note.note_id not in known_ids]
             return fresh[-1] if fresh else None
 
-        created = self.retrier.run(f"create the report on {store.where}", lambda: store.create(body), recover=find_lost)
+        created = self.retrier.write(
+            f"create the report on {store.where}", lambda: store.create(body), refind=find_lost
+        )
         if not self._asked_me and created.author_id is not None:
             self._asked_me, self._me = True, created.author_id  # we wrote it: no GET /user needed later
         return created
@@ -186,8 +188,8 @@ class GitLabForge:
             return _edited(store.list(), note, body)
 
         try:
-            return self.retrier.run(
-                f"update the report on {store.where}", lambda: store.update(note, body), recover=landed
+            return self.retrier.write(
+                f"update the report on {store.where}", lambda: store.update(note, body), refind=landed
             )
         except PublishError:
             # Re-read before failing: the edit may have landed with every answer lost; or the note was deleted
@@ -208,7 +210,7 @@ class GitLabForge:
             return True if not any(n.note_id == note.note_id for n in store.list()) else None
 
         try:
-            self.retrier.run(f"delete the old report on {store.where}", lambda: store.delete(note), recover=gone)
+            self.retrier.write(f"delete the old report on {store.where}", lambda: store.delete(note), refind=gone)
         except PublishError:
             if self._still_there(store, note):
                 raise
@@ -221,7 +223,7 @@ class GitLabForge:
         if not self._asked_me:
             self._asked_me = True
             try:
-                data = self.retrier.run("read the token's user", lambda: self._gl().http_get("/user"))
+                data = self.retrier.read("read the token's user", lambda: self._gl().http_get("/user"))
             except PublishError:
                 data = None
             self._me = int(data["id"]) if isinstance(data, dict) and isinstance(data.get("id"), int) else None
@@ -256,7 +258,7 @@ class GitLabForge:
 
     def _open_mr_of_commit(self) -> int | None:
         commit = self._project().commits.get(self._ctx.head_sha, lazy=True)
-        found = self.retrier.run(
+        found = self.retrier.read(
             "find the merge requests of the commit",
             lambda: list(commit.merge_requests(iterator=True, per_page=100, state="opened")),
         )
@@ -279,7 +281,7 @@ class GitLabForge:
         data = image.path.read_bytes()
         project = self._project()
         # A lost answer leaves an unreferenced upload behind, invisible and harmless: retrying blindly is fine.
-        result = self.retrier.run(f"upload {image.path.name}", lambda: project.upload(image.name, filedata=data))
+        result = self.retrier.write(f"upload {image.path.name}", lambda: project.upload(image.name, filedata=data))
         url = result.get("url") if isinstance(result, dict) else None
         if not isinstance(url, str) or not url:
             raise PublishError(f"GitLab: the upload of {image.path.name} answered without a url")

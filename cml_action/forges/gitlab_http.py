@@ -1,22 +1,20 @@
-"""The python-gitlab client and the one retry policy every GitLab request goes through.
+"""The python-gitlab client, and GitLab's side of the shared retry policy (`forges.retry`).
 
 python-gitlab can retry by itself, but it re-sends a POST whose response was lost, which duplicates a note. So its
-own retries are switched off and `Retrier` decides: 429/500/502/503/504 and connection failures are retried with capped
-backoff (`retry-after` honoured); before repeating a write that may have been applied, the caller's `recover`
-looks for the result first (e.g. the note by its marker).
+own retries are switched off and the shared `Retrier` decides, with GitLab's verdicts (`classify`): 429 and
+500/502/503/504 answers and connection failures are retried (`retry-after` honoured); before repeating a write that
+may have been applied, the caller's `refind` looks for the result first (e.g. the note by its marker).
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from cml_action.errors import PublishError
-from cml_action.forges.base import RETRY_WAIT_BUDGET_SECONDS
+from cml_action.forges.retry import TRANSIENT_STATUSES, Failure, Retrier, Wording
 
 if TYPE_CHECKING:
     import requests
@@ -25,11 +23,7 @@ if TYPE_CHECKING:
     from cml_action.context import RunContext
     from cml_action.forges.base import ForgeOptions
 
-T = TypeVar("T")
-# Answers that mean "try again later" (the same rule as GitHub's); a 5xx may follow an applied write.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-NOT_APPLIED_STATUSES = frozenset({429})
-BASE_BACKOFF = 0.5  # seconds, doubled per attempt, capped by ForgeOptions.max_backoff
+NOT_APPLIED_STATUSES = frozenset({429})  # refused before any work: nothing to look for before a retry
 
 
 @dataclass
@@ -77,32 +71,28 @@ def make_client(ctx: RunContext, options: ForgeOptions, last: LastResponse) -> g
     )
 
 
-@dataclass(frozen=True)
-class Failure:
-    reason: str  # one line, no token
-    retryable: bool
-    maybe_applied: bool  # the server may have done the write before the answer was lost
-    status: int | None = None
-
-
-def classify(exc: BaseException, answered_url: str = "") -> Failure | None:
+def classify(exc: BaseException, last: LastResponse, hints: Mapping[int, str]) -> Failure | None:
     """What an exception from python-gitlab/requests means; None when it is not an HTTP/transport failure.
-    `answered_url` is the URL of the last answer (python-gitlab's parsing error does not say whose page it was)."""
+    `last` holds the last answer's URL and headers (python-gitlab's errors carry neither); `hints` say how to fix
+    an HTTP status that retrying cannot."""
     import requests
 
     import gitlab
 
     if isinstance(exc, gitlab.exceptions.GitlabParsingError):  # a 200 with an HTML page: SSO or captive proxy
-        host = _host_of(answered_url)
+        host = _host_of(last.url)
         reason = (f"{host} answered with a page that is not JSON: a proxy or single sign-on page in front of the API? "
                   "Check CI_SERVER_URL and the proxy settings (HTTPS_PROXY, NO_PROXY)")  # fmt: skip
         return Failure(reason, retryable=False, maybe_applied=False)
-
     if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code is not None:
         code = int(exc.response_code)
         message = _message_text(exc.error_message) or _phrase(code)
         reason = message if message.startswith(str(code)) else f"{code} {message}".strip()
-        return Failure(reason, code in RETRY_STATUSES, code not in NOT_APPLIED_STATUSES, code)
+        if code != 429 and code not in TRANSIENT_STATUSES:
+            hint = hints.get(code)
+            return Failure(reason + (f" ({hint})" if hint else ""), retryable=False, maybe_applied=False)
+        wait, reset_at = _asked_wait(last.headers) if code in (429, 503) else (None, None)
+        return Failure(reason, True, code not in NOT_APPLIED_STATUSES, wait, reset_at)
     if isinstance(exc, requests.exceptions.SSLError):  # the same on every attempt: say what fixes it, at once
         from cml_action.forges.http import untrusted_certificate
 
@@ -141,63 +131,25 @@ def _phrase(code: int) -> str:
         return ""
 
 
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None
-    return None
+def _asked_wait(headers: Mapping[str, str]) -> tuple[float | None, float | None]:
+    """(seconds to wait, reset epoch) from `Retry-After`, else from a used-up `RateLimit-Reset`."""
+    named = {name.lower(): value for name, value in headers.items()}
+    for name in ("retry-after", "ratelimit-reset"):
+        try:
+            value = max(0.0, float(named[name]))
+        except (KeyError, ValueError):
+            continue
+        if name == "retry-after":
+            return value, None
+        if named.get("ratelimit-remaining") == "0":
+            return max(0.0, value - time.time()), value
+    return None, None
 
 
-@dataclass
-class Retrier:
-    max_attempts: int
-    max_backoff: float
-    last: LastResponse
-    sleep: Callable[[float], None] = time.sleep
-    hints: Mapping[int, str] = field(default_factory=dict)  # HTTP status -> how to fix it, appended to the error
-    waits: list[float] = field(default_factory=list)  # every wait, for tests and the log
-    clock: Callable[[], float] = time.monotonic
-    started: float = field(default_factory=time.monotonic)  # retry-after waits share one budget per step
-
-    def run(self, what: str, op: Callable[[], T], *, recover: Callable[[], T | None] | None = None) -> T:
-        """Run `op`, retrying transient failures; `recover` finds an applied-but-unanswered write before a retry."""
-        attempts = max(1, self.max_attempts)
-        for attempt in range(1, attempts + 1):
-            self.last.clear()
-            try:
-                return op()
-            except Exception as exc:
-                failure = classify(exc, self.last.url)
-                if failure is None:
-                    raise
-                if not failure.retryable:
-                    hint = self.hints.get(failure.status or 0)
-                    suffix = f" ({hint})" if hint else ""
-                    raise PublishError(f"GitLab: {what} failed: {failure.reason}{suffix}") from None
-                if attempt == attempts:
-                    raise PublishError(f"GitLab: {what} failed after {attempts} attempts: {failure.reason}") from None
-                self._wait(attempt, failure, what)
-                if recover is not None and failure.maybe_applied:
-                    found = self.run(f"{what} (looking for a lost answer)", recover)
-                    if found is not None:
-                        return found
-        raise AssertionError("unreachable")
-
-    def _wait(self, attempt: int, failure: Failure, what: str) -> None:
-        asked = retry_after(self.last.headers) if failure.status == 429 or failure.status == 503 else None
-        if asked is None:
-            delay = min(self.max_backoff, BASE_BACKOFF * 2 ** (attempt - 1) * (1 + random.random() / 4))
-        else:  # GitLab's retry-after is honoured in full, within the step's budget for such waits
-            left = RETRY_WAIT_BUDGET_SECONDS - (self.clock() - self.started)
-            if asked > left:
-                raise PublishError(
-                    f"GitLab: {what} failed: GitLab asked to wait {asked:.0f} s ({failure.reason}), more than the "
-                    f"{max(0.0, left):.0f} s left of the step's {RETRY_WAIT_BUDGET_SECONDS:.0f} s for such waits "
-                    "(re-run the job later)"
-                )
-            delay = asked
-        self.waits.append(delay)
-        self.sleep(delay)
+def gitlab_retrier(
+    last: LastResponse, hints: Mapping[int, str], options: ForgeOptions, sleep: Callable[[float], None] = time.sleep
+) -> Retrier:
+    """The shared retry policy with GitLab's verdicts and wording (no write pacing: GitLab does not ask for it)."""
+    wording = Wording("GitLab", lambda what: f"GitLab: {what} failed")
+    return Retrier(wording, lambda exc: classify(exc, last, hints), max_attempts=options.max_attempts,
+                   max_backoff=options.max_backoff, jitter=True, before_attempt=last.clear, sleep=sleep)  # fmt: skip

@@ -15,7 +15,7 @@ import pytest
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
 from cml_action.forges.base import CheckRequest, Target
 from cml_action.forges.github import GitHubForge
-from cml_action.forges.github_http import Caller
+from cml_action.forges.github_http import github_retrier
 from tests.e2e.github_support import BOT, body, calls, comment, context, forge, image, marker, report_comments
 from tests.fakes.github import FakeGitHub
 
@@ -397,11 +397,11 @@ class FakeClock:
 
 def test_writes_are_paced_but_reads_are_not() -> None:
     clock = FakeClock()
-    caller = Caller(max_attempts=3, max_backoff=60, write_interval=1.0, sleep=clock.sleep, clock=clock)
-    caller.write("comment", "o/r", lambda: 1)
+    caller = github_retrier("o/r", max_attempts=3, max_backoff=60, write_interval=1.0, sleep=clock.sleep, clock=clock)
+    caller.write("comment", lambda: 1)
     clock.now += 0.25
-    caller.read("comment", "o/r", lambda: 2)
-    caller.write("comment", "o/r", lambda: 3)
+    caller.read("comment", lambda: 2)
+    caller.write("comment", lambda: 3)
     assert clock.sleeps == [pytest.approx(0.75)]
 
 
@@ -492,12 +492,12 @@ def _rate_limited(status: int, message: str, **headers: str) -> Callable[[], obj
 
 def test_a_used_up_rate_limit_resetting_in_minutes_fails_at_once_with_the_reset_time() -> None:
     clock = FakeClock()
-    caller = Caller(max_attempts=5, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    caller = github_retrier("o/r", max_attempts=5, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
     reset = int(time.time()) + 900
     call = _rate_limited(403, "API rate limit exceeded for installation ID 1.", **{
         "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})  # fmt: skip
     with pytest.raises(PublishError) as caught:
-        caller.write("comment", "o/r", call)
+        caller.write("comment", call)
     at = time.strftime("%H:%M:%S", time.gmtime(reset))
     assert str(caught.value) == (
         f"publishing the comment to o/r failed: the token's GitHub API rate limit is used up until {at} UTC "
@@ -508,10 +508,10 @@ def test_a_used_up_rate_limit_resetting_in_minutes_fails_at_once_with_the_reset_
 
 def test_a_rate_limit_resetting_soon_is_waited_and_a_429_honours_the_reset_header() -> None:
     clock = FakeClock()
-    caller = Caller(max_attempts=2, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    caller = github_retrier("o/r", max_attempts=2, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
     soon = str(int(time.time()) + 20)
     with pytest.raises(PublishError) as caught:
-        caller.write("comment", "o/r", _rate_limited(429, "Too many", **{
+        caller.write("comment", _rate_limited(429, "Too many", **{
             "x-ratelimit-remaining": "0", "x-ratelimit-reset": soon}))  # fmt: skip
     assert len(clock.sleeps) == 1 and 18 <= clock.sleeps[0] <= 21  # waited until the reset, not 0.5 s
     assert str(caught.value).endswith("(GitHub request id C0DE:1234)")
@@ -519,10 +519,10 @@ def test_a_rate_limit_resetting_soon_is_waited_and_a_429_honours_the_reset_heade
 
 def test_a_403_with_retry_after_under_other_wording_is_retried() -> None:
     clock = FakeClock()
-    caller = Caller(max_attempts=3, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    caller = github_retrier("o/r", max_attempts=3, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
     answers = iter([_rate_limited(403, "You have exceeded a rate limit. Please wait.", **{"retry-after": "5"}),
                     lambda: {"id": 1}])  # fmt: skip
-    assert caller.write("comment", "o/r", lambda: next(answers)()) == {"id": 1}
+    assert caller.write("comment", lambda: next(answers)()) == {"id": 1}
     assert clock.sleeps == [5.0]
 
 
