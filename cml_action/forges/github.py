@@ -32,6 +32,7 @@ from cml_action.forges.base import (
     PreparedImage,
     Published,
     PullRequestRequest,
+    Traits,
 )
 from cml_action.forges.github_assets import AssetPublisher
 from cml_action.forges.github_http import describe, github_retrier
@@ -76,6 +77,7 @@ def _same_body(left: str | None, right: str) -> bool:
 class GitHubForge:
     name = "github"
     limits = Limits(comment=COMMENT_LIMIT, check=CHECK_SUMMARY_LIMIT, unit="chars", check_unit="chars")
+    traits = Traits(check_holds_report=True, run_link_label="Workflow run", job_summary=True, writes_files=False)
 
     def __init__(
         self,
@@ -103,6 +105,9 @@ class GitHubForge:
         self._login: str | None = None
         self.can_publish = not ctx.is_fork
         self.skip_reason = str(fork_read_only_error()) if ctx.is_fork else ""
+
+    def shareable_url(self, url: str) -> str:
+        return url  # GitHub answers absolute URLs
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from cml_action.forges.base import (
     Published,
     PullRequestRequest,
     Target,
+    Traits,
 )
 from cml_action.forges.gitlab_http import LastResponse, gitlab_retrier, make_client
 from cml_action.forges.gitlab_notes import (
@@ -56,6 +57,9 @@ _UPLOAD_LINK = re.compile(r"(/uploads/[0-9a-f]{16,64}/([0-9a-f]{64}\.[a-z0-9]{2,
 class GitLabForge:
     name = "gitlab"
     limits = Limits(comment=NOTE_LIMIT, check=NOTE_LIMIT)
+    # A commit status holds 255 characters: the report itself goes in a note too.
+    traits = Traits(check_holds_report=False, run_link_label="Pipeline", job_summary=False, writes_files=False,
+                    pull_request_noun="Merge Request")  # fmt: skip
 
     def __init__(self, ctx: RunContext, options: ForgeOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._ctx = ctx
@@ -300,6 +304,12 @@ class GitLabForge:
             if me is not None and note.author_id == me:
                 links.update({name: url for url, name in _UPLOAD_LINK.findall(note.body)})
         return links
+
+    def shareable_url(self, url: str) -> str:
+        """GitLab answers uploads as `/uploads/…`, relative to the project (CML printed project URL + path too)."""
+        if url.startswith("/uploads/") and self._ctx.server_url and self._ctx.repo:
+            return f"{self._ctx.server_url.rstrip('/')}/{self._ctx.repo}{url}"
+        return url
 
     # -- plumbing --------------------------------------------------------------------------------------------------
 
