@@ -39,7 +39,6 @@ class RunContext:
     job: str = "report"
     run_id: str = ""
     job_url: str = ""
-    shallow_depth_hint: int = 0  # how deep CI cloned (1 on GitHub, 20 on GitLab); 0 unknown
     default_branch: str = ""  # the repository's default branch, when the CI says (never an assets branch)
 
     def key(self, template: str) -> str:

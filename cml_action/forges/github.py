@@ -103,8 +103,6 @@ class GitHubForge:
         self._client: GitHubRest | None = None
         self._api = f"/repos/{ctx.repo}"
         self._login: str | None = None
-        self.can_publish = not ctx.is_fork
-        self.skip_reason = str(fork_read_only_error()) if ctx.is_fork else ""
 
     def shareable_url(self, url: str) -> str:
         return url  # GitHub answers absolute URLs

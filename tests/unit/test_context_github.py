@@ -42,7 +42,6 @@ def test_pull_request_reports_on_the_head_commit_against_the_merge_base(tmp_path
     assert ctx.merge_base_of == (payload["pull_request"]["base"]["sha"], ctx.head_sha)
     assert ctx.baseline_candidates == ()
     assert ctx.is_fork is False
-    assert ctx.shallow_depth_hint == 1
     assert ctx.key("{workflow}/{job}") == "CML/train"
 
 

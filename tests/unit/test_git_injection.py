@@ -63,7 +63,6 @@ def test_event_refs_that_look_like_options_run_nothing(clone: Path, tmp_path: Pa
         lambda ws, ref: gitrepo.fetch(ws, ref, depth=1),
         lambda ws, ref: gitrepo.merge_base(ws, ref, "HEAD"),
         lambda ws, ref: gitrepo.merge_base(ws, "HEAD", ref),
-        lambda ws, ref: gitrepo.changed_files(ws, ref),
         lambda ws, ref: gitrepo.ensure_commit(ws, ref, allow_fetch=True),
     ],
 )
