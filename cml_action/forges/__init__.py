@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 
 # ctx.forge -> (module, class); anything unknown publishes locally.
 _CLASSES = {
-    "github": ("cml_action.forges.github", "GitHubForge"),
-    "gitlab": ("cml_action.forges.gitlab", "GitLabForge"),
-    "local": ("cml_action.forges.local", "LocalForge"),
+    "github": ("cml_action.forges.github.forge", "GitHubForge"),
+    "gitlab": ("cml_action.forges.gitlab.forge", "GitLabForge"),
+    "local": ("cml_action.forges.local.forge", "LocalForge"),
 }
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cml_action.context import detect
-from cml_action.context_github import github_context
 from cml_action.errors import CmlError
+from cml_action.forges.github.context import github_context
 from tests.e2e import payloads
 
 REPO = "octo-org/hello-world"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cml_action.context import detect
-from cml_action.context_gitlab import gitlab_context, pick_token
 from cml_action.errors import CmlError
+from cml_action.forges.gitlab.context import gitlab_context, pick_token
 
 HEAD = "a" * 40
 BASE = "b" * 40
@@ -144,6 +144,8 @@ def test_detect_picks_gitlab_from_gitlab_ci(tmp_path: Path) -> None:
 
 
 def test_the_context_and_forge_modules_do_not_import_python_gitlab() -> None:
-    code = "import sys, cml_action.context_gitlab, cml_action.forges.gitlab; print('gitlab' in sys.modules)"
+    code = (
+        "import sys, cml_action.forges.gitlab.context, cml_action.forges.gitlab.forge; print('gitlab' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

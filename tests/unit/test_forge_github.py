@@ -14,8 +14,8 @@ import pytest
 
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
 from cml_action.forges.base import CheckRequest, Target
-from cml_action.forges.github import GitHubForge
-from cml_action.forges.github_http import github_retrier
+from cml_action.forges.github.failures import github_retrier
+from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import BOT, body, calls, comment, context, forge, image, marker, report_comments
 from tests.fakes.github import FakeGitHub
 
@@ -460,8 +460,8 @@ def test_the_token_never_leaves_the_authorization_header(fake_github: FakeGitHub
 
 
 def test_primary_rate_limit_waits_until_the_reset() -> None:
-    from cml_action.forges.github_http import classify
-    from cml_action.forges.github_rest import ApiError
+    from cml_action.forges.github.failures import classify
+    from cml_action.forges.github.rest import ApiError
 
     headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000"}
     exhausted = ApiError(403, {"message": "API rate limit exceeded for installation ID 1."}, headers)
@@ -473,15 +473,15 @@ def test_primary_rate_limit_waits_until_the_reset() -> None:
 
 @pytest.mark.parametrize("data", [{"data": "<html>I'm a teapot</html>"}, "plain text", None, {"message": ""}])
 def test_an_error_without_a_json_message_is_still_one_line(data: object) -> None:
-    from cml_action.forges.github_http import describe
-    from cml_action.forges.github_rest import ApiError
+    from cml_action.forges.github.failures import describe
+    from cml_action.forges.github.rest import ApiError
 
     text = describe(ApiError(418, data, {}), "comment", "o/r")
     assert text == "publishing the comment to o/r failed: GitHub answered 418"
 
 
 def _rate_limited(status: int, message: str, **headers: str) -> Callable[[], object]:
-    from cml_action.forges.github_rest import ApiError
+    from cml_action.forges.github.rest import ApiError
 
     def call() -> object:
         raise ApiError(status, {"message": message}, {"x-github-request-id": "C0DE:1234", **headers})
@@ -526,8 +526,8 @@ def test_a_403_with_retry_after_under_other_wording_is_retried() -> None:
 
 
 def test_errors_carry_githubs_request_id() -> None:
-    from cml_action.forges.github_http import describe
-    from cml_action.forges.github_rest import ApiError
+    from cml_action.forges.github.failures import describe
+    from cml_action.forges.github.rest import ApiError
 
     denied = ApiError(403, {"message": "Resource not accessible by integration"}, {"X-GitHub-Request-Id": "AB:CD"})
     assert describe(denied, "check", "o/r") == (

@@ -9,13 +9,13 @@ import pytest
 
 from cml_action.errors import PublishError
 from cml_action.forges.base import ForgeOptions
-from cml_action.forges.github import GitHubForge
-from cml_action.forges.github_assets import (
+from cml_action.forges.github.assets import (
     REF_RACE_BACKOFF_BASE_SECONDS,
     REF_RACE_BACKOFF_CAP_SECONDS,
     REF_RACE_BUDGET_SECONDS,
     full_jitter,
 )
+from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import calls, context, image
 from tests.fakes.github import FakeGitHub
 from tests.unit.test_forge_github import FakeClock

@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from cml_action.forges.github_http import classify
-from cml_action.forges.github_rest import (
+from cml_action.forges.github.failures import classify
+from cml_action.forges.github.rest import (
     ApiError,
     ConnectionLost,
     ConnectTimeout,
@@ -411,7 +411,7 @@ def test_a_missing_ca_bundle_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def _github_forge(api_url: str, sleeps: list[float]) -> Any:
     from cml_action.context import RunContext
     from cml_action.forges.base import ForgeOptions
-    from cml_action.forges.github import GitHubForge
+    from cml_action.forges.github.forge import GitHubForge
 
     ctx = RunContext(forge="github", workspace=Path("."), head_sha="a" * 40, event="pull_request", repo="o/r",
                      api_url=api_url, server_url=api_url, token=TOKEN, token_source="input", pr_number=1)  # fmt: skip
@@ -420,9 +420,9 @@ def _github_forge(api_url: str, sleeps: list[float]) -> Any:
 
 
 def _gitlab_forge(api_url: str, tmp_path: Path, sleeps: list[float]) -> Any:
-    from cml_action.context_gitlab import gitlab_context
     from cml_action.forges.base import ForgeOptions
-    from cml_action.forges.gitlab import GitLabForge
+    from cml_action.forges.gitlab.context import gitlab_context
+    from cml_action.forges.gitlab.forge import GitLabForge
 
     env = {"GITLAB_CI": "true", "CI_SERVER_URL": api_url.removesuffix("/api/v4"), "CI_API_V4_URL": api_url,
            "CI_PROJECT_ID": "42", "CI_PROJECT_PATH": "g/p", "CI_COMMIT_SHA": "a" * 40, "CI_JOB_TOKEN": "job",
@@ -465,7 +465,7 @@ def test_an_untrusted_certificate_is_named_at_once_on_both_forges(
 def test_gitlab_trusts_the_same_ca_variables_as_github(
     monkeypatch: pytest.MonkeyPatch, tls_server: tuple[Scripted, Path], variable: str, tmp_path: Path
 ) -> None:
-    from cml_action.forges.gitlab_http import LastResponse, make_client
+    from cml_action.forges.gitlab.client import LastResponse, make_client
 
     server, cert = tls_server
     monkeypatch.setenv(variable, str(cert))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cml_action.forges.github import COMMENT_LIMIT as GITHUB_COMMENT_LIMIT
+from cml_action.forges.github.forge import COMMENT_LIMIT as GITHUB_COMMENT_LIMIT
 from cml_action.report.assemble import find_marker_key, marker_for
 from cml_action.report.blocks import close_open_blocks, closers_for
 from cml_action.report.limits import fit_to_limit

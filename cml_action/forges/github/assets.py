@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cml_action.forges.base import PreparedImage
-from cml_action.forges.github_rest import ApiError, GitHubRest
+from cml_action.forges.github.rest import ApiError, GitHubRest
 from cml_action.forges.retry import Retrier
 
 ASSET_ROOT = "cml"

@@ -16,7 +16,7 @@ from typing import Any
 from cml_action.context import RunContext
 from cml_action.errors import CmlError
 from cml_action.forges.base import MergeMethod, Published, PullRequestRequest
-from cml_action.forges.github_rest import ApiError, GitHubRest
+from cml_action.forges.github.rest import ApiError, GitHubRest
 from cml_action.forges.retry import Retrier
 
 AUTO_MERGE_MUTATION = (

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cml_action.forges.github_rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
+from cml_action.forges.github.rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
 from cml_action.forges.retry import TRANSIENT_STATUSES, Failure, Retrier, Wording, with_request_id
 
 SECONDARY_LIMIT_FALLBACK_SECONDS = 60.0  # GitHub: "wait for at least one minute" when no retry-after is given

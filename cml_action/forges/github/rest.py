@@ -2,10 +2,10 @@
 
 That is: GitHub's headers and API version, the API base's path prefix (`/api/v3` on GitHub Enterprise), `Link`
 pagination, same-host 301s followed with the same method (a renamed repository), and typed failures so that
-`github_http` can decide about retries: `ApiError` (GitHub answered >= 300; carries status, `message`,
+`failures` can decide about retries: `ApiError` (GitHub answered >= 300; carries status, `message`,
 `documentation_url`, the headers and GitHub's request id), `ConnectTimeout` (nothing sent), `ResponseTimeout` and
 `ConnectionLost` (the request may have been applied), `UntrustedCertificate` and `NotJson` (retrying cannot help).
-Nothing here retries: a create whose answer was lost is looked up before it is sent again (`github_http`).
+Nothing here retries: a create whose answer was lost is looked up before it is sent again (`forges.retry`).
 The token travels only in the Authorization header and is replaced by `***` in anything an error carries.
 """
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cml_action.context_gitlab import JOB_TOKEN_SOURCE
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
 from cml_action.forges.base import (
     CheckRequest,
@@ -32,8 +31,9 @@ from cml_action.forges.base import (
     Target,
     Traits,
 )
-from cml_action.forges.gitlab_http import LastResponse, gitlab_retrier, make_client
-from cml_action.forges.gitlab_notes import (
+from cml_action.forges.gitlab.client import LastResponse, gitlab_retrier, make_client
+from cml_action.forges.gitlab.context import JOB_TOKEN_SOURCE
+from cml_action.forges.gitlab.notes import (
     CommitDiscussionStore,
     NoteRef,
     NotesStore,
@@ -332,7 +332,7 @@ class GitLabForge:
         return ("oauth2", self._ctx.token)
 
     def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
-        from cml_action.forges.gitlab_merge_requests import GitLabMergeRequests
+        from cml_action.forges.gitlab.merge_requests import GitLabMergeRequests
 
         return GitLabMergeRequests(self._project(), self.retrier).open(request)
 

@@ -22,7 +22,7 @@ from cml_action.forges.base import (
     Published,
     Traits,
 )
-from cml_action.forges.local_html import page, render_markdown
+from cml_action.forges.local.html import page, render_markdown
 
 # No API to reject a body; large enough that the pipeline never truncates a local report.
 LOCAL_LIMIT = 10_000_000

@@ -1,10 +1,10 @@
-"""The GitHub forge (REST via `github_rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
+"""The GitHub forge (REST via `rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
 
 Requests are kept to what the report needs: no `GET /repos/{o}/{r}` (paths are built from the name), the sticky
 search reads ceil(comments / 100) pages, and each report is one write; a create is followed by one more search, so
 that runs of the same key racing each other leave one report (`_keep_newest`). Retries and pacing live in `retry`
-(GitHub's verdicts and error lines in `github_http`), token facts in `github_tokens`, the image commit in
-`github_assets`.
+(GitHub's verdicts and error lines in `failures`), token facts in `tokens`, the image commit in
+`assets`.
 
 Which comments are "ours": the marker must match AND the author must be the token's identity. An installation token
 (the Actions `GITHUB_TOKEN`, or a GitHub App's) comments as a bot (`github-actions[bot]`, `<app>[bot]`) and cannot
@@ -34,10 +34,10 @@ from cml_action.forges.base import (
     PullRequestRequest,
     Traits,
 )
-from cml_action.forges.github_assets import AssetPublisher
-from cml_action.forges.github_http import describe, github_retrier
-from cml_action.forges.github_rest import ApiError, GitHubRest, RestError
-from cml_action.forges.github_tokens import (
+from cml_action.forges.github.assets import AssetPublisher
+from cml_action.forges.github.failures import describe, github_retrier
+from cml_action.forges.github.rest import ApiError, GitHubRest, RestError
+from cml_action.forges.github.tokens import (
     fork_read_only_error,
     missing_token_error,
     personal_token_check_error,
@@ -355,7 +355,7 @@ class GitHubForge:
         return ("x-access-token", self._ctx.token)
 
     def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
-        from cml_action.forges.github_pulls import GitHubPulls
+        from cml_action.forges.github.pulls import GitHubPulls
 
         pulls = GitHubPulls(self._github(), self._retrier, self._ctx, timeout=self._options.timeout)
         try:
