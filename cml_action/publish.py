@@ -76,8 +76,10 @@ class Run:
 
 
 def wants_note(settings: Settings, ctx: RunContext) -> bool:
-    # GitLab has no check runs: a "check" there is a commit status, which cannot hold the report, plus the note.
-    return settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
+    # A forge whose check cannot hold the report (GitLab's commit status: 255 characters) gets the note too.
+    from cml_action.forges import traits_of
+
+    return settings.wants_comment or (settings.wants_check and not traits_of(ctx).check_holds_report)
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def _post_comment(settings: Settings, ctx: RunContext, forge: Forge, composed: C
     request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode)  # type: ignore[arg-type]
     with workflow.group("Publish comment"):
         comment = forge.post_comment(request)
-        if ctx.forge == "local":
+        if forge.traits.writes_files:
             print(f"Report written: {comment.url}")
         else:
             print(f"Report posted to {comment.where or 'the forge'}: {comment.url}")
@@ -259,7 +261,9 @@ class ReportWriter:
 
 
 def _full_report_hint(ctx: RunContext, report_file: Path) -> str:
-    if ctx.forge == "github" and ctx.run_url:
+    from cml_action.forges import traits_of
+
+    if traits_of(ctx).job_summary and ctx.run_url:
         return f"the job summary of [this run]({ctx.run_url})"
     if ctx.job_url:
         return f"`{report_file.name}` of [this job]({ctx.job_url})"

@@ -292,5 +292,11 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
         baseline_sha=baseline.sha or "",
         run_url=ctx.run_url,
         key=key,
-        run_label="Pipeline" if ctx.forge == "gitlab" else "Workflow run",
+        run_label=_run_link_label(ctx),
     )
+
+
+def _run_link_label(ctx: RunContext) -> str:
+    from cml_action.forges import traits_of
+
+    return traits_of(ctx).run_link_label
