@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ def take_bundle(settings: Settings, ctx: RunContext) -> tuple[Settings, RunConte
         raise InputError("from-run", f"'{run_id}' is not a workflow run id", "use ${{ github.event.workflow_run.id }}")
     if ctx.forge != "github":
         raise InputError("from-run", "only works on GitHub", "remove it (GitLab fork MRs report in their pipeline)")
-    from cml_action.forges.github_rest import ApiError, GitHubRest, RestError
+    from cml_action.forges.github.rest import ApiError, GitHubRest, RestError
 
     rest = GitHubRest(ctx.api_url, ctx.token, timeout=TIMEOUT_S)
     folder = Path(tempfile.mkdtemp(prefix="cml-bundle-", dir=_temp_dir()))
@@ -113,15 +112,22 @@ def _fetch_capped(url: str, archive: Path) -> None:
     """The zip from storage (no token: the URL is signed), refusing more than MAX_ZIP_BYTES whatever it claims."""
     if not url.startswith(("https://", "http://")):
         raise CmlError("from-run: the artifact download did not redirect to an http(s) URL")
-    request = urllib.request.Request(url, headers={"User-Agent": "cml-action"})
+    from cml_action.forges.http import new_session
+
+    # The one HTTP stack: the same proxies and CA bundle as the API calls (no token: the URL is signed).
+    session = new_session("cml-action")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, open(archive, "wb") as out:
-            data = response.read(MAX_ZIP_BYTES + 1)
+        with session.get(url, timeout=TIMEOUT_S, stream=True) as response, open(archive, "wb") as out:
+            if response.status_code != 200:
+                raise CmlError(f"from-run: downloading the report bundle failed: HTTP {response.status_code}")
+            data = response.raw.read(MAX_ZIP_BYTES + 1, decode_content=True)
             if len(data) > MAX_ZIP_BYTES:
                 raise BundleError(f"from-run: the report bundle is over {MAX_ZIP_BYTES} bytes: nothing published")
             out.write(data)
-    except OSError as exc:
+    except OSError as exc:  # requests' errors are OSErrors
         raise CmlError(f"from-run: downloading the report bundle failed: {type(exc).__name__}") from None
+    finally:
+        session.close()
 
 
 def _check_against_github(rest: Any, repo: str, run: dict[str, Any], meta: BundleMeta) -> None:
