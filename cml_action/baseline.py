@@ -1,4 +1,4 @@
-"""Resolve the baseline commit (DESIGN §5): what metrics and plots are compared against.
+"""Resolve the baseline commit (docs/report.md, "Baseline"): what metrics and plots are compared against.
 
 "Current" is always the working tree: the files the job just produced.
 """

@@ -1,4 +1,4 @@
-"""DVC remote credentials at start-up (DESIGN §8), the way CML's image prepared them.
+"""DVC remote credentials at start-up (docs/containers.md, "Entrypoint"), the way CML's image prepared them.
 
 CI secrets often hold a Google service-account key's JSON *content* in GOOGLE_APPLICATION_CREDENTIALS, while
 Google's libraries (and so DVC's gs/gdrive remotes) expect a *path*. We write the content to a 0600 file outside

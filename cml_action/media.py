@@ -74,7 +74,7 @@ def _left_out_warning(names: list[str]) -> str:
 def prepare_inputs(ws: Path, patterns: tuple[str, ...], max_width: int, out_dir: Path, media: MediaSet) -> None:
     """Prepare the `images` input into `media.inputs`, at most its room left (the rest is recorded as left out).
     Images are this run's data: one that is missing or broken is left out with a warning naming it, and the rest
-    of the report goes on (DESIGN §3)."""
+    of the report goes on (docs/report.md, "Sections that fail independently")."""
     seen: set[Path] = set()  # a file two patterns match is shown once, as before
     for pattern in patterns:
         try:

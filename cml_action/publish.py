@@ -1,4 +1,5 @@
-"""Publishing a built report: local copies first, then images, then each channel on its own (DESIGN §3).
+"""Publishing a built report: local copies first, then images, then each channel on its own
+(docs/report.md, "Sections that fail independently").
 
 Order, and why:
 1. report.md and the job summary are written before the first forge write (images as the copies beside

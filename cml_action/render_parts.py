@@ -61,7 +61,7 @@ SECTION_ERRORS = (CmlError, OSError, ValueError)
 def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...], media: MediaSet,
                 scratch: Path) -> Parts:  # fmt: skip
     """Each part depends on this run's data, so each is a section: one that fails becomes a warning saying what
-    and why, and the report goes on with the others (DESIGN §3)."""
+    and why, and the report goes on with the others (docs/report.md, "Sections that fail independently")."""
     parts = Parts(title=settings.title)
     if baseline.warning:
         parts.warnings.append(baseline.warning)

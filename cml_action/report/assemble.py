@@ -1,4 +1,5 @@
-"""Put the report together in DESIGN §3's order and tag it with the hidden sticky-comment marker."""
+"""Put the report together in the report's order (docs/report.md, "Assembly") and tag it with the hidden
+sticky-comment marker."""
 
 from __future__ import annotations
 

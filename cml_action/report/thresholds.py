@@ -1,4 +1,4 @@
-"""Regression gates (DESIGN §6): one rule a line, `<metric glob> <kind> <number>[%]`."""
+"""Regression gates (docs/report.md, "Thresholds"): one rule a line, `<metric glob> <kind> <number>[%]`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Sections and channels fail independently (DESIGN §3): the action as the runner runs it, against the fake GitHub.
+"""Sections and channels fail independently (docs/report.md, "Sections that fail independently"): the action as
+the runner runs it, against the fake GitHub.
 
 - The report file and the job summary exist before the first forge write, whatever fails afterwards.
 - Images that cannot be published leave the report posted without them (a warning names each), and the step fails.

@@ -1,4 +1,5 @@
-"""Channels and images fail independently on GitLab (DESIGN §3): `python entrypoint.py` against the fake GitLab.
+"""Channels and images fail independently on GitLab (docs/report.md, "Sections that fail independently"):
+`python entrypoint.py` against the fake GitLab.
 
 - `send-as: check` with the commit status refused for good still posts the note (which holds the report).
 - An upload refused for good leaves the note posted without the image, a warning naming it, and exit 1.

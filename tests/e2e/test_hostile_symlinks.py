@@ -104,7 +104,8 @@ def test_a_path_input_that_leads_out_of_the_workspace_is_never_read_and_left_out
     expect: str,
 ) -> None:  # fmt: skip
     # The link is the repository's data (a PR controls it), so its section is left out and the report goes on
-    # (DESIGN §3); the outside file is never read, so nothing of it can be published.
+    # (docs/report.md, "Sections that fail independently"); the outside file is never read, so nothing of it
+    # can be published.
     gh = fake_github
     links = {name: target.replace("{outside}", str(outside.folder)) for name, target in links.items()}
     run, number = run_with_links(gh, tmp_path, outside, links, {}, report="report.md", **inputs)

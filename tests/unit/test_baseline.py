@@ -1,4 +1,4 @@
-"""Baseline resolution (DESIGN §5), including shallow clones that lack the baseline commit."""
+"""Baseline resolution (docs/report.md, "Baseline"), including shallow clones that lack the baseline commit."""
 
 from __future__ import annotations
 
