@@ -4,8 +4,10 @@ knows both commits and an open MR, and the job variables templates/report.yml se
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,3 +95,25 @@ def template_variables(inputs: dict[str, Any]) -> dict[str, str]:
 
     variables: dict[str, str] = body[".cml-report"]["variables"]
     return {name: _INPUT_REF.sub(lambda m: value(m.group(1)), str(text)) for name, text in variables.items()}
+
+
+def clean_env() -> dict[str, str]:
+    prefixes = ("CI_", "GITLAB_", "GITHUB_", "CML_", "INPUT_", "RUNNER_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k not in ("REPO_TOKEN",)}
+
+
+def run_job(gl: FakeGitLab, ws: Workspace, *, mr: bool = True, token: str | None = None,
+            **inputs: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    env = clean_env() | predefined(gl, ws, mr=mr) | template_variables(inputs)
+    env["CML_TOKEN"] = gl.project_token if token is None else token  # the masked CI/CD variable
+    env = {k: v for k, v in env.items() if v != "" or k == "INPUT_TOKEN"}
+    return subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=ws.path, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def report_file(ws: Workspace) -> str:
+    return (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
+
+
+def mr_bodies(gl: FakeGitLab) -> list[str]:
+    return [n["body"] for n in gl.mr_notes(gl.project_id, MR_IID)]

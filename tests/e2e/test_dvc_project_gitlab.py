@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.gitlab_support import Workspace, seed
-from tests.e2e.test_gitlab_entrypoint import mr_bodies, run_job
+from tests.e2e.gitlab_support import Workspace, mr_bodies, run_job, seed
 from tests.fakes.gitlab import FakeGitLab
 from tests.projects import getstarted
 from tests.projects.getstarted import METRICS_FILE, PLOT_IDS, Project, State

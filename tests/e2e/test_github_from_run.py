@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.action_support import Run, Workspace, pr_event, run_action
+from tests.e2e.action_support import workspace as workspace
 from tests.e2e.github_support import calls
-from tests.e2e.test_github_action import Run, Workspace, pr_event, run_action
-from tests.e2e.test_github_action import workspace as workspace
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.routes_actions import actions_of, add_workflow_run
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.e2e.test_github_action import Run, Workspace, pr_event, run_action
+from tests.e2e.action_support import Run, Workspace, pr_event, run_action
 from tests.fakes.github import FakeGitHub
 from tests.gitutil import commit_files, git, init_repo
 

@@ -15,19 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import test_github_action
+from tests.e2e.action_support import MARKER, Run, Workspace, pr_event, run_action
+from tests.e2e.action_support import workspace as workspace  # the fixture: report.md, metrics at two commits
 from tests.e2e.github_support import calls
-from tests.e2e.test_github_action import MARKER, Run, Workspace, pr_event, run_action
 from tests.fakes.github import FakeGitHub
 
 IMAGE_STEPS = {"blob": r"/git/blobs$", "tree": r"/git/trees$", "commit": r"/git/commits$", "ref": r"/git/refs$"}
 IMAGE_STEP_CALLS = ["POST /git/blobs", "POST /git/trees", "POST /git/commits", "POST /git/refs"]
-
-
-@pytest.fixture(name="workspace")
-def _workspace(tmp_path: Path) -> Workspace:
-    """The workspace of test_github_action: report.md, eval/metrics.json at two commits, plot.png."""
-    return test_github_action.workspace.__wrapped__(tmp_path)  # type: ignore[no-any-return]
 
 
 def errors(run: Run) -> list[str]:

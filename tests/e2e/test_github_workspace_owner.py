@@ -19,7 +19,7 @@ from tests.e2e import payloads
 from tests.e2e.github_support import runner_env
 from tests.fakes.github import FakeGitHub
 from tests.gitutil import commit_files, init_repo
-from tests.unit.test_workflow import read_outputs
+from tests.support import read_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER_UID = 1001

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.gitlab_support import MR_IID, ROOT, Workspace, make_workspace, predefined, seed, template_variables
+from tests.e2e.gitlab_support import MR_IID, Workspace, make_workspace, mr_bodies, report_file, run_job, seed
 from tests.fakes.gitlab import FakeGitLab
 
 
@@ -26,28 +22,6 @@ def ws(tmp_path: Path, gl: FakeGitLab) -> Workspace:
     workspace = make_workspace(tmp_path / "repo")
     seed(gl, workspace)
     return workspace
-
-
-def clean_env() -> dict[str, str]:
-    prefixes = ("CI_", "GITLAB_", "GITHUB_", "CML_", "INPUT_", "RUNNER_")
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k not in ("REPO_TOKEN",)}
-
-
-def run_job(gl: FakeGitLab, ws: Workspace, *, mr: bool = True, token: str | None = None,
-            **inputs: Any) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    env = clean_env() | predefined(gl, ws, mr=mr) | template_variables(inputs)
-    env["CML_TOKEN"] = gl.project_token if token is None else token  # the masked CI/CD variable
-    env = {k: v for k, v in env.items() if v != "" or k == "INPUT_TOKEN"}
-    return subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=ws.path, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-
-
-def report_file(ws: Workspace) -> str:
-    return (ws.path / "cml-report" / "report.md").read_text(encoding="utf-8")
-
-
-def mr_bodies(gl: FakeGitLab) -> list[str]:
-    return [n["body"] for n in gl.mr_notes(gl.project_id, MR_IID)]
 
 
 def test_mr_pipeline_first_run_creates_one_note_and_rerun_updates_it(gl: FakeGitLab, ws: Workspace) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.gitlab_support import MR_IID, Workspace, make_workspace, seed
-from tests.e2e.test_gitlab_entrypoint import mr_bodies, report_file, run_job
+from tests.e2e.gitlab_support import MR_IID, Workspace, make_workspace, mr_bodies, report_file, run_job, seed
 from tests.fakes.gitlab import FakeGitLab
 
 NOTES = f"/projects/42/merge_requests/{MR_IID}/notes"

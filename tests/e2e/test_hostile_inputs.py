@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_github_action import MARKER, Workspace, pr_event, run_action
-from tests.e2e.test_github_action import workspace as workspace  # the fixture
+from tests.e2e.action_support import MARKER, Workspace, pr_event, run_action
+from tests.e2e.action_support import workspace as workspace  # the fixture
 from tests.fakes.github import FakeGitHub
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.dvc_support import needs_dvc
 from tests.e2e import payloads
-from tests.e2e.test_github_action import Workspace, pr_event, run_action
+from tests.e2e.action_support import Workspace, pr_event, run_action
 from tests.fakes.github import FakeGitHub
 from tests.gitutil import git
 from tests.monorepo_support import PROJECT, make_monorepo
-from tests.unit.test_dvc_project import needs_dvc
 
 pytestmark = [pytest.mark.dvc, needs_dvc]
 

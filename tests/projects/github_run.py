@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_github_action import Run, Workspace, pr_event, run_action
+from tests.e2e.action_support import Run, Workspace, pr_event, run_action
 from tests.fakes.github import FakeGitHub
 from tests.projects.getstarted import Project, tool_path
 from tests.projects.reading import images

@@ -10,7 +10,7 @@ import pytest
 from cml_action.dvc import runner
 from cml_action.dvc.files import files_changed, files_markdown_from_json
 from cml_action.errors import CmlError
-from tests.unit.test_dvc_project import needs_dvc, shared_dvc_project
+from tests.dvc_support import needs_dvc, shared_dvc_project
 
 H1, H2, H3 = "a" * 32, "b" * 32, "c" * 28 + ".dir"
 

@@ -8,7 +8,7 @@ import pytest
 
 from cml_action.dvc import metrics, runner
 from cml_action.dvc.metrics import DvcMetricsResult, dvc_metrics, interpret_diff
-from tests.unit.test_dvc_project import needs_dvc, shared_dvc_project, without_cache
+from tests.dvc_support import needs_dvc, shared_dvc_project, without_cache
 
 CURRENT = {"acc": 0.8, "loss": 0.2, "nested.auc": 0.4}
 AT_HEAD_1 = {"acc": 0.5, "loss": 0.5, "nested.auc": 0.25}

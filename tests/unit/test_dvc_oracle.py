@@ -15,6 +15,7 @@ import pytest
 from cml_action.report.diff import diff_metrics
 from cml_action.report.readers import read_metrics
 from cml_action.report.table import render_metrics_json, render_metrics_table
+from tests.dvc_support import oracle_env
 
 pytestmark = pytest.mark.dvc
 
@@ -83,7 +84,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("needs DVC in the venv and git")
     root = tmp_path_factory.mktemp("oracle")
     _git(root, "init", "-q")
-    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=_dvc_env())
+    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=oracle_env())
     (root / "dvc.yaml").write_text("metrics:\n" + "".join(f"  - {name}\n" for name in METRICS))
     _write(root, FIRST)
     _git(root, "add", "-A")
@@ -97,13 +98,9 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _dvc_env() -> dict[str, str]:
-    return {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": "/tmp/cml-action-dvc-site"}
-
-
 def _dvc(repo: Path, *args: str) -> str:
     done = subprocess.run(
-        [str(DVC), "metrics", "diff", *args], cwd=repo, capture_output=True, text=True, env=_dvc_env()
+        [str(DVC), "metrics", "diff", *args], cwd=repo, capture_output=True, text=True, env=oracle_env()
     )
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -1,11 +1,7 @@
-"""dvc.yaml / dvc.lock parsing without DVC, and the shared generated DVC project other DVC tests use."""
+"""dvc.yaml / dvc.lock parsing without DVC; the DVC-backed parts on the shared project (tests/dvc_support.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -13,107 +9,8 @@ import pytest
 
 from cml_action.dvc import project
 from cml_action.dvc.project import PlotDef
-from cml_action.dvc.runner import find_dvc
 from cml_action.errors import CmlError
-
-# --- the generated project (used by test_dvc_metrics, test_dvc_files, test_plots_render) ---------------------
-
-TRAIN_PY = """\
-import json, os, yaml
-v = yaml.safe_load(open("params.yaml"))["v"]
-os.makedirs("eval", exist_ok=True)
-json.dump({"acc": v, "loss": round(1 - v, 4), "nested": {"auc": v / 2}}, open("eval/metrics.json", "w"))
-json.dump({"f1": v}, open("summary.json", "w"))
-with open("eval/loss.csv", "w") as f:
-    f.write("step,loss,acc\\n")
-    for i in range(20):
-        f.write(f"{i},{v / (i + 1)},{v * i / 20}\\n")
-rows = [{"epoch": i, "auc": v * i / 4, "gap": float("nan")} for i in range(5)]
-rows[2]["auc"] = float("inf")  # json.dump writes a bare Infinity, and DVC passes it on
-json.dump(rows, open("eval/cached.json", "w"))
-open("data.txt", "w").write(str(v))
-"""
-
-DVC_YAML = """\
-metrics:
-  - summary.json
-plots:
-  - Accuracy:
-      x: step
-      y:
-        eval/loss.csv: acc
-stages:
-  train:
-    cmd: {python} train.py
-    deps: [train.py]
-    params: [v]
-    outs: [data.txt]
-    metrics:
-      - eval/metrics.json
-    plots:
-      - eval/loss.csv:
-          cache: false
-          x: step
-          y: loss
-      - eval/cached.json:
-          x: epoch
-          y: auc
-"""
-
-
-def _run(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}  # fmt: skip
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"{args}: {done.stderr}"
-
-
-def make_dvc_project(root: Path) -> Path:
-    """git + dvc init, a pipeline with metrics and plots, a local remote; commits v=0.5 then v=0.7, and leaves the
-    working tree at v=0.8 (reproduced, uncommitted): baseline HEAD~1 is 0.5, HEAD is 0.7, current is 0.8."""
-    dvc = find_dvc()
-    assert dvc is not None
-    repo, remote = root / "repo", root / "remote"
-    repo.mkdir()
-    remote.mkdir()
-    (repo / "train.py").write_text(TRAIN_PY)
-    (repo / "dvc.yaml").write_text(DVC_YAML.format(python=sys.executable))
-    _run(repo, "git", "init", "-q", "-b", "main")
-    _run(repo, dvc, "init", "-q")
-    # In config.local (not committed): DVC reads an old revision's committed .dvc/config, so a committed remote
-    # could not be taken away from the copy that `without_cache` makes.
-    _run(repo, dvc, "remote", "add", "--local", "-d", "local", str(remote))
-    for value, commit in (("0.5", True), ("0.7", True), ("0.8", False)):
-        (repo / "params.yaml").write_text(f"v: {value}\n")
-        _run(repo, dvc, "repro", "-q")
-        if commit:
-            _run(repo, "git", "add", "-A")
-            _run(repo, "git", "commit", "-q", "-m", f"v={value}")
-    _run(repo, dvc, "push", "-q", "--all-commits")
-    return repo
-
-
-def without_cache(repo: Path, dest: Path) -> Path:
-    """A copy of the project whose DVC cache is empty and whose remote does not exist (a CI job without pull)."""
-    copy = dest / "nocache"
-    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns("cache", "tmp"))
-    config = copy / ".dvc" / "config.local"
-    config.write_text(config.read_text().replace(str(repo.parent / "remote"), str(dest / "no-such-remote")))
-    return copy
-
-
-_SHARED: dict[str, Path] = {}
-
-
-def shared_dvc_project(factory: pytest.TempPathFactory) -> Path:
-    """One generated project per test process (DVC takes seconds to start); tests must not modify it."""
-    if "repo" not in _SHARED:
-        _SHARED["repo"] = make_dvc_project(factory.mktemp("dvc-project"))
-    return _SHARED["repo"]
-
-
-needs_dvc = pytest.mark.skipif(find_dvc() is None, reason="DVC is not installed")
-
+from tests.dvc_support import needs_dvc, run, shared_dvc_project
 
 # --- parsing, no DVC needed -----------------------------------------------------------------------------------
 
@@ -219,7 +116,7 @@ def test_declared_plots_cover_top_level_ids_files_and_stage_plots(tmp_path: Path
 
 
 def _git(repo: Path, *args: str) -> None:
-    _run(repo, "git", *args)
+    run(repo, "git", *args)
 
 
 def test_dvc_outputs_are_told_apart_from_git_files(tmp_path: Path) -> None:

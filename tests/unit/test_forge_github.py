@@ -18,6 +18,7 @@ from cml_action.forges.github.failures import github_retrier
 from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import BOT, body, calls, comment, context, forge, image, marker, report_comments
 from tests.fakes.github import FakeGitHub
+from tests.forge_support import FakeClock
 
 
 def pr_of(gh: FakeGitHub) -> int:
@@ -379,19 +380,6 @@ def test_enterprise_prefix_works_for_every_call(fake_github: FakeGitHub, tmp_pat
 
 
 # -- retry layer -------------------------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_writes_are_paced_but_reads_are_not() -> None:

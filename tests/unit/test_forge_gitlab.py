@@ -9,23 +9,13 @@ from pathlib import Path
 import pytest
 
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
-from cml_action.forges.base import CheckRequest, CommentRequest, PreparedImage, Target
+from cml_action.forges.base import CheckRequest, PreparedImage, Target
 from cml_action.forges.gitlab.forge import GitLabForge
 from tests.fakes.gitlab import FakeGitLab, fixtures
 from tests.fakes.gitlab.fixtures import JOB_URL, gitlab_forge
+from tests.forge_support import MARKER, NOTES, comment, discussions_path, report
 
 fake_gitlab = fixtures.fake_gitlab  # the fixture, used by name
-
-MARKER = "<!-- cml-action:key=gitlab-ci/report -->"
-NOTES = "/projects/42/merge_requests/1/notes"
-
-
-def report(text: str = "metrics went up", marker: str = MARKER) -> str:
-    return f"## CML Report\n\n{text}\n\n{marker}"
-
-
-def comment(body: str, target: Target | None = None, mode: str = "update", marker: str = MARKER) -> CommentRequest:
-    return CommentRequest(body, marker, target or Target("auto"), mode)  # type: ignore[arg-type]
 
 
 def image(tmp_path: Path, content: bytes = b"\x89PNG fake pixels") -> PreparedImage:
@@ -33,10 +23,6 @@ def image(tmp_path: Path, content: bytes = b"\x89PNG fake pixels") -> PreparedIm
     path = tmp_path / f"{digest}.png"
     path.write_bytes(content)
     return PreparedImage(path, digest, "png", "confusion", 10, 10)
-
-
-def discussions_path(gl: FakeGitLab) -> str:
-    return f"/projects/42/repository/commits/{gl.head_sha}/discussions"
 
 
 # -- MR notes --------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from cml_action.forges.base import Target
 from tests.fakes.gitlab import FakeGitLab, fixtures
 from tests.fakes.gitlab.fixtures import gitlab_forge
-from tests.unit.test_forge_gitlab import MARKER, NOTES, comment, discussions_path, report
+from tests.forge_support import MARKER, NOTES, comment, discussions_path, report
 
 fake_gitlab = fixtures.fake_gitlab  # the fixture, used by name
 

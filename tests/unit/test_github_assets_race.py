@@ -18,7 +18,7 @@ from cml_action.forges.github.assets import (
 from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import calls, context, image
 from tests.fakes.github import FakeGitHub
-from tests.unit.test_forge_github import FakeClock
+from tests.forge_support import FakeClock
 
 BRANCH = "heads/cml-assets"
 

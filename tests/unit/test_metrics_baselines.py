@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cml_action.metrics_source import collect_metrics
+from tests.dvc_support import needs_dvc
 from tests.monorepo_support import PROJECT, Monorepo, make_monorepo
-from tests.unit.test_dvc_project import needs_dvc
 
 pytestmark = [pytest.mark.dvc, needs_dvc]
 

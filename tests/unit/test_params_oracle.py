@@ -13,8 +13,8 @@ from cml_action.dvc.runner import find_dvc
 from cml_action.params_source import params_diff, params_section
 from cml_action.report.params import render_params_table
 from cml_action.report.table import render_metrics_json
+from tests.dvc_support import oracle_env
 from tests.gitutil import commit_files, git, init_repo
-from tests.unit.test_dvc_oracle import _dvc_env
 
 pytestmark = pytest.mark.dvc
 DVC = find_dvc() or "dvc"
@@ -56,7 +56,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if find_dvc() is None:
         pytest.skip("needs DVC in the venv")
     root = init_repo(tmp_path_factory.mktemp("params") / "repo")
-    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=_dvc_env())
+    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=oracle_env())
     commit_files(root, BASE, "base")
     for name, text in WORKING_TREE.items():
         (root / name).write_text(text)
@@ -65,7 +65,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _dvc(repo: Path, *args: str) -> str:
     done = subprocess.run([str(DVC), "params", "diff", *args], cwd=repo, capture_output=True, text=True,
-                          env=_dvc_env())  # fmt: skip
+                          env=oracle_env())  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -16,8 +16,8 @@ from cml_action.dvc import runner
 from cml_action.errors import CmlError, InputError
 from cml_action.plots import RenderedPlot, draw_plots, render_plots
 from cml_action.plots.spec import HEIGHT, PALETTE, WIDTH
+from tests.dvc_support import needs_dvc, shared_dvc_project, without_cache
 from tests.plots_project import capture_specs
-from tests.unit.test_dvc_project import needs_dvc, shared_dvc_project, without_cache
 
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@e"}  # fmt: skip

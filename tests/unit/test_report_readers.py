@@ -187,8 +187,14 @@ _printable_leaves = st.one_of(
 def test_yaml_and_toml_agree_with_json(flat: dict[str, object]) -> None:
     import yaml
 
+    class QuotedStrings(yaml.SafeDumper):
+        """PyYAML writes YAML 1.1 and leaves '0E0' unquoted; the metrics reader reads YAML 1.2 (as DVC does), where
+        that is a number. Quoting every string writes what was meant in both versions."""
+
+    QuotedStrings.add_representer(str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text,
+                                                                                     style='"'))  # fmt: skip
     as_json = read_metrics("m.json", json.dumps(flat))
-    assert read_metrics("m.yaml", yaml.safe_dump(flat)) == as_json
+    assert read_metrics("m.yaml", yaml.dump(flat, Dumper=QuotedStrings)) == as_json
     toml_lines = [
         f"{key} = {json.dumps(value, ensure_ascii=False) if not isinstance(value, bool) else str(value).lower()}"
         for key, value in flat.items()

@@ -8,45 +8,10 @@ from pathlib import Path
 import pytest
 
 from cml_action import workflow
+from tests.support import read_outputs
 
 ON = {"GITHUB_ACTIONS": "true"}
 OFF: dict[str, str] = {}
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """Parse GITHUB_OUTPUT like the runner does (`name<<DELIM` ... `DELIM`, or `name=value`)."""
-    values: dict[str, str] = {}
-    lines = path.read_text(encoding="utf-8").split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if "<<" in line:
-            name, delim = line.split("<<", 1)
-            end = lines.index(delim, i + 1)
-            values[name] = "\n".join(lines[i + 1 : end])
-            i = end + 1
-        else:
-            if line:
-                name, value = line.split("=", 1)
-                values[name] = value
-            i += 1
-    return values
-
-
-def run_commands(log: str) -> list[str]:
-    """The workflow commands a runner would act on, honouring ::stop-commands::."""
-    acted: list[str] = []
-    resume_token: str | None = None
-    for line in log.splitlines():
-        if resume_token is not None:
-            if line == f"::{resume_token}::":
-                resume_token = None
-            continue
-        if line.startswith("::stop-commands::"):
-            resume_token = line.removeprefix("::stop-commands::")
-        elif line.startswith("::"):
-            acted.append(line)
-    return acted
 
 
 def test_outputs_survive_multi_line_values_and_delimiter_lookalikes(tmp_path: Path) -> None:

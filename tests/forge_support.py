@@ -1,0 +1,35 @@
+"""Helpers the forge tests share: a clock the forge's own sleeps move, and the GitLab report shapes."""
+
+from __future__ import annotations
+
+from cml_action.forges.base import CommentRequest, Target
+from tests.fakes.gitlab import FakeGitLab
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+MARKER = "<!-- cml-action:key=gitlab-ci/report -->"
+NOTES = "/projects/42/merge_requests/1/notes"
+
+
+def report(text: str = "metrics went up", marker: str = MARKER) -> str:
+    return f"## CML Report\n\n{text}\n\n{marker}"
+
+
+def comment(body: str, target: Target | None = None, mode: str = "update", marker: str = MARKER) -> CommentRequest:
+    return CommentRequest(body, marker, target or Target("auto"), mode)  # type: ignore[arg-type]
+
+
+def discussions_path(gl: FakeGitLab) -> str:
+    return f"/projects/42/repository/commits/{gl.head_sha}/discussions"
