@@ -265,7 +265,10 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
 
     limits = forge.limits
     summary = fit_to_limit(text, limits.check, unit=limits.check_unit, full_report_hint=_hint(doc, ctx))
-    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title))
+    # GitHub shows --title as the check's title, as CML does; a GitLab status has one line of text, which says the
+    # conclusion the user gave (there are no gates here to speak of).
+    headline = conclusion_headline(args.conclusion, posted) if on_gitlab else ""
+    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title, headline))
     if on_gitlab:
         # A GitLab commit status holds 255 characters: the report itself goes in a note, as the action does.
         marker = marker_for(CHECK_KEY_PREFIX + args.title)
@@ -274,6 +277,11 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
         print(f"Report note: {note.url}", file=sys.stderr)
     print(f"Check: {check.url}", file=sys.stderr)  # CML prints nothing on stdout for a check
     return 0
+
+
+def conclusion_headline(given: str, posted: str) -> str:
+    words = given.replace("_", " ")
+    return words if given == posted else f"{words} (posted as {posted})"
 
 
 def _read_asset(name: str | None) -> tuple[bytes | None, Path | None]:

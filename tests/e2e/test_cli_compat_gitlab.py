@@ -87,6 +87,26 @@ def test_check_is_a_commit_status_plus_a_note(lab: FakeGitLab, capsys: pytest.Ca
     assert out == ""
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "state", "description"),
+    [
+        ("failure", "failed", "Eval: failure"),
+        ("success", "success", "Eval: success"),
+        ("cancelled", "success", "Eval: cancelled (posted as neutral)"),
+        ("timed_out", "failed", "Eval: timed out (posted as failure)"),
+    ],
+)
+def test_check_status_text_follows_the_conclusion(
+    lab: FakeGitLab, capsys: pytest.CaptureFixture[str], conclusion: str, state: str, description: str
+) -> None:
+    """No gates here: the status says the conclusion the user gave, not "regression gates tripped"."""
+    Path("report.md").write_text("eval\n", encoding="utf-8")
+    code, _, err = cml(capsys, "check", "create", "report.md", "--title", "Eval", f"--conclusion={conclusion}")
+    assert code == 0, err
+    [status] = lab.statuses()
+    assert (status["status"], status["description"]) == (state, description)
+
+
 def test_job_token_alone_is_one_clear_line(
     lab: FakeGitLab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
