@@ -228,6 +228,7 @@ def comment_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) 
     target = comment_target(args, head_sha)
     session = open_session(args, head_sha=head_sha)
     from cml_action.report.assemble import marker_for
+    from cml_action.report.watermark import cml_watermark_pattern
 
     key = session.ctx.key(args.watermark_title) if args.watermark_title.strip() else DEFAULT_KEY
     marker = marker_for(key)
@@ -237,7 +238,9 @@ def comment_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) 
         session.forge.preflight(wants_comment=True, wants_check=False, wants_images=False)
     body = fitted_body(text, marker, session.forge.limits, _hint(doc, session.ctx))
     mode: Literal["update", "create"] = "update" if args.update else "create"
-    published = session.forge.post_comment(CommentRequest(body, marker, target, mode))
+    # `update` takes over the comment CML itself left with the same watermark title: one report after switching.
+    adopts = (cml_watermark_pattern(session.ctx.key(args.watermark_title).strip()),)
+    published = session.forge.post_comment(CommentRequest(body, marker, target, mode, adopts))
     print(published.url, flush=True)
     return 0
 

@@ -213,10 +213,12 @@ def _post_check(settings: Settings, ctx: RunContext, forge: Forge, composed: Com
 
 def _post_comment(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed) -> Published:
     from cml_action.report.limits import fit_report
+    from cml_action.report.watermark import cml_watermark_pattern
 
     limits = forge.limits
     body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=composed.full_report_hint)
-    request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode)  # type: ignore[arg-type]
+    adopts = (cml_watermark_pattern(composed.key if settings.key != Settings.key else ""),)
+    request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode, adopts)  # type: ignore[arg-type]
     with workflow.group("Publish comment"):
         comment = forge.post_comment(request)
         if ctx.forge == "local":

@@ -45,6 +45,15 @@ class CommentRequest:
     marker: str  # the hidden marker line that identifies this report (sticky key)
     target: Target
     mode: Literal["update", "create", "recreate"]
+    # Another tool's markers this report takes over (CML's watermark, whose URL carries a sha): regular
+    # expressions. In update/recreate mode a comment matching one, by the same author, counts as this report's.
+    adopts: tuple[str, ...] = ()
+
+    def identifies(self, body: str) -> bool:
+        """Whether a comment body is this report (our marker) or one it takes over."""
+        import re
+
+        return self.marker in body or any(re.search(pattern, body) for pattern in self.adopts)
 
 
 @dataclass(frozen=True)

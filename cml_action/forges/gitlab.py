@@ -96,7 +96,7 @@ class GitLabForge:
         body = neutralise_quick_actions(request.body)
         if len(body) > NOTE_LIMIT:
             raise PublishError(f"GitLab: the report is {len(body)} characters, over the note limit of {NOTE_LIMIT}")
-        existing = self._ours(self._list(store), request.marker)
+        existing = self._ours(self._list(store), request)
         known_ids = {note.note_id for note in existing}
         if request.mode == "recreate":
             for note in existing:
@@ -104,16 +104,16 @@ class GitLabForge:
         elif request.mode == "update" and existing:
             note = existing[-1]
             if note.body != body:
-                note = self._update_or_create(store, note, body, request.marker, known_ids)
+                note = self._update_or_create(store, note, body, request, known_ids)
             # Copies an earlier race left behind are in this listing already: no extra request.
             return self._published(store, self._keep_newest(store, note, existing))
-        created = self._create(store, body, request.marker, known_ids)
+        created = self._create(store, body, request, known_ids)
         if request.mode == "create":
             return self._published(store, created)
         # Runs of this key that listed before any of them had created each created a note. Every run lists once
         # more and keeps the newest (highest id): the run that created last sees every other copy and leaves one,
         # and no run ever deletes a newer note than its own.
-        return self._published(store, self._keep_newest(store, created, self._ours(self._list(store), request.marker)))
+        return self._published(store, self._keep_newest(store, created, self._ours(self._list(store), request)))
 
     def post_check(self, request: CheckRequest) -> Published:
         """A commit status named after the title; the report itself goes in the note the pipeline posts too."""
@@ -141,16 +141,16 @@ class GitLabForge:
     def _list(self, store: NoteStore) -> Sequence[NoteRef]:
         return self.retrier.run(f"list the notes of {store.where}", store.list)
 
-    def _ours(self, notes: Sequence[NoteRef], marker: str) -> list[NoteRef]:
-        marked = [note for note in notes if marker in note.body]
+    def _ours(self, notes: Sequence[NoteRef], request: CommentRequest) -> list[NoteRef]:
+        marked = [note for note in notes if request.identifies(note.body)]
         if not marked:
             return []
         me = self._my_user_id()
         return [note for note in marked if me is None or note.author_id == me]
 
-    def _create(self, store: NoteStore, body: str, marker: str, known_ids: set[int]) -> NoteRef:
+    def _create(self, store: NoteStore, body: str, request: CommentRequest, known_ids: set[int]) -> NoteRef:
         def find_lost() -> NoteRef | None:
-            fresh = [note for note in self._ours(store.list(), marker) if note.note_id not in known_ids]
+            fresh = [note for note in self._ours(store.list(), request) if note.note_id not in known_ids]
             return fresh[-1] if fresh else None
 
         created = self.retrier.run(f"create the report on {store.where}", lambda: store.create(body), recover=find_lost)
@@ -180,7 +180,7 @@ class GitLabForge:
             workflow.warning(f"{exc} (deleting the duplicate report note {note.note_id}; the next run retries)")
 
     def _update_or_create(
-        self, store: NoteStore, note: NoteRef, body: str, marker: str, known_ids: set[int]
+        self, store: NoteStore, note: NoteRef, body: str, request: CommentRequest, known_ids: set[int]
     ) -> NoteRef:
         def landed() -> NoteRef | None:
             return _edited(store.list(), note, body)
@@ -198,7 +198,7 @@ class GitLabForge:
                 return found
             if any(other.note_id == note.note_id for other in notes):
                 raise
-            return self._create(store, body, marker, known_ids)
+            return self._create(store, body, request, known_ids)
 
     def _still_there(self, store: NoteStore, note: NoteRef) -> bool:
         return any(found.note_id == note.note_id for found in self._list(store))

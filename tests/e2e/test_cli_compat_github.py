@@ -383,3 +383,18 @@ def test_no_command_prints_the_token_even_into_a_report_that_is_posted(run: Run)
     bodies += [str(check["output"]["summary"]) for check in run.gh.check_runs(run.gh.repo)]
     assert token and not [body for body in bodies if token in body]
     assert not [text for text in printed if token in text or "add-mask" in text]
+
+
+def test_comment_update_takes_over_the_comment_cml_left(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    """CML's watermark carries the commit sha and the title; GitHub stores the title's `_` escaped."""
+    titled = '![](https://cml.dev/watermark.png#0a1b2c3d "CML watermark nightly\\_CML")'
+    untitled = '![](https://cml.dev/watermark.png#0a1b2c3d "CML watermark")'
+    bot = "github-actions[bot]"
+    other = run.gh.add_issue_comment(run.gh.repo, PR, f"untitled\n\n{untitled}", user=bot, user_type="Bot")
+    cml_id = run.gh.add_issue_comment(run.gh.repo, PR, f"CML's\n\n{titled}", user=bot, user_type="Bot")
+    (run.ws / "report.md").write_text("ours\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "update", "--watermark-title=nightly_{workflow}", "report.md")
+    assert code == 0, err
+    bodies = {comment["id"]: comment["body"] for comment in pr_comments(run)}
+    assert bodies == {other: f"untitled\n\n{untitled}", cml_id: "ours\n\n<!-- cml-action:key=nightly_CML -->"}
+    assert out.strip().endswith(str(cml_id))

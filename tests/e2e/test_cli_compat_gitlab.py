@@ -117,3 +117,18 @@ def test_job_token_alone_is_one_clear_line(
     lines = (out + err).strip().splitlines()
     assert len(lines) == 1 and "CI_JOB_TOKEN cannot post notes" in lines[0]
     assert lab.writes() == []
+
+
+CML_WATERMARK = '![](https://cml.dev/watermark.png#1f2e3d4c "CML watermark")'
+
+
+def test_comment_update_takes_over_the_note_cml_left(lab: FakeGitLab, capsys: pytest.CaptureFixture[str]) -> None:
+    """Switching from CML: its note (same bot, CML's watermark) is edited, not joined by a second report."""
+    cml_note = lab.add_mr_note(lab.project_id, lab.mr_iid, f"old CML report\n\n{CML_WATERMARK}", user=lab.bot)
+    lab.add_mr_note(lab.project_id, lab.mr_iid, f"quoted by a person\n\n{CML_WATERMARK}", user=lab.alice)
+    Path("report.md").write_text("new\n", encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "update", "report.md")
+    assert code == 0, err
+    bodies = {note["id"]: note["body"] for note in our_notes(lab)}
+    assert bodies[cml_note] == f"new\n\n{DEFAULT_MARKER}"
+    assert len(bodies) == 2  # alice's note is hers: left alone, and no new note
