@@ -16,6 +16,7 @@ from typing import Any, Literal
 from cml_action import workflow
 from cml_action.errors import CmlError
 from cml_action.redact import add_secret, redact
+from cml_action.surface import ACTION, COMMAND_LINE, Surface, using
 
 EXIT_ERROR = 1
 EXIT_INTERNAL = 2
@@ -24,12 +25,14 @@ EXIT_INTERNAL = 2
 TOKEN_VARIABLES = ("INPUT_TOKEN", "GITHUB_TOKEN", "CML_TOKEN", "REPO_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN")
 
 
-def guarded(run: Callable[[], int]) -> int:
-    """Run a command, turning every failure into one clear line and an exit code."""
+def guarded(run: Callable[[], int], surface: Surface = COMMAND_LINE) -> int:
+    """Run a command, turning every failure into one clear line and an exit code. Errors give advice in the words
+    of `surface`: the command's flags, or the action's inputs."""
     for name in TOKEN_VARIABLES:
         add_secret(os.environ.get(name, ""))
     try:
-        return run()
+        with using(surface):
+            return run()
     except CmlError as exc:
         # stderr: `cml-publish x.png --md >> report.md` must not append the error to the report. The runner
         # reads workflow commands from stderr as well as stdout.
@@ -98,7 +101,11 @@ def dispatch(argv: Sequence[str]) -> int:
             f"{' '.join(words)}: unrecognized arguments: {' '.join(unknown)} (see '{' '.join(words)} --help')"
         )
     if args.command == "report":
-        return report_command(flags_from_namespace(args))
+        flags = flags_from_namespace(args)
+        # `cml report` runs the action's inputs (the GitLab component passes them as CML_* variables): advice names
+        # inputs, unless the user ran it with flags.
+        with using(COMMAND_LINE if flags else ACTION):
+            return report_command(flags)
     if args.command in ("metrics", "params"):
         from cml_action import cli_diff
 
@@ -131,7 +138,7 @@ def entrypoint_main(argv: Sequence[str] | None = None) -> int:
             print(note)
         return dispatch(["report", *args])
 
-    return guarded(run)
+    return guarded(run, ACTION)
 
 
 def _legacy(name: str) -> Callable[[], int]:

@@ -104,7 +104,9 @@ def prepare_as_input(
     try:
         return prepare_image(path, max_width=max_width, out_dir=out_dir, workspace=ws)
     except CmlError as exc:
-        raise CmlError(f"input '{input_name}': {exc}", file=exc.file, line=exc.line) from None
+        from cml_action.surface import current
+
+        raise CmlError(f"{current().setting(input_name)}: {exc}", file=exc.file, line=exc.line) from None
 
 
 def _decode_data_uri(target: str) -> bytes | None:

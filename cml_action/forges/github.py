@@ -42,6 +42,7 @@ from cml_action.forges.github_tokens import (
     token_facts,
 )
 from cml_action.refnames import check_assets_branch
+from cml_action.surface import current
 
 # GitHub: issue/commit comment bodies up to 65 536 characters ("Body is too long (maximum is 65536 characters)");
 # check-run output.summary "Maximum length: 65535 characters".
@@ -189,9 +190,10 @@ class GitHubForge:
         if number is not None:
             return _Place("issue", number=number, label=f"PR #{number}")
         if target.kind == "pr":
+            said = current()
             raise CmlError(
-                f"input 'target': no open pull request has commit {self._ctx.head_sha[:7]} as its head "
-                "(use target: auto to fall back to a commit comment, or pr/N)"
+                f"{said.setting('target')}: no open pull request has commit {self._ctx.head_sha[:7]} as its head "
+                f"(use {said.assign('target', 'auto')} to fall back to a commit comment, or pr/N)"
             )
         return _Place("commit", sha=self._ctx.head_sha, label=f"commit {self._ctx.head_sha[:7]}")
 

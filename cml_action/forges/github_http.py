@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from cml_action.errors import PublishError
 from cml_action.forges.base import RETRY_WAIT_BUDGET_SECONDS
 from cml_action.forges.github_rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
+from cml_action.surface import current
 
 T = TypeVar("T")
 
@@ -177,5 +178,5 @@ class Caller:
         assert last is not None
         raise PublishError(
             f"publishing the {what} to {repo} failed after {self.max_attempts} attempts: {last.summary} "
-            "(GitHub may be degraded: re-run the job; the report is in the job summary and report-file)"
+            f"(GitHub may be degraded: re-run the job; {current().report_kept})"
         )

@@ -39,6 +39,7 @@ from cml_action.forges.gitlab_notes import (
     NoteStore,
     neutralise_quick_actions,
 )
+from cml_action.surface import current
 
 if TYPE_CHECKING:
     from cml_action.context import RunContext
@@ -241,9 +242,10 @@ class GitLabForge:
         if target.kind == "pr":
             iid = self._ctx.pr_number or self._open_mr_of_commit()
             if iid is None:
+                said = current()
                 raise CmlError(
-                    f"target 'pr': no open merge request contains commit {self._ctx.head_sha[:8]} "
-                    "(use target 'commit', or run the job in a merge request pipeline)"
+                    f"{said.setting('target')}: no open merge request contains commit {self._ctx.head_sha[:8]} "
+                    f"(use {said.assign('target', 'commit')}, or run the job in a merge request pipeline)"
                 )
             return self._mr_store(iid)
         return self._auto_target()

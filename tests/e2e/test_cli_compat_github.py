@@ -398,3 +398,29 @@ def test_comment_update_takes_over_the_comment_cml_left(run: Run, capsys: pytest
     bodies = {comment["id"]: comment["body"] for comment in pr_comments(run)}
     assert bodies == {other: f"untitled\n\n{untitled}", cml_id: "ours\n\n<!-- cml-action:key=nightly_CML -->"}
     assert out.strip().endswith(str(cml_id))
+
+
+def test_errors_name_the_commands_flags_not_the_actions_inputs(
+    run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The same failures the action words as inputs (`target: auto`, `token: ${{ github.token }}`) are worded as
+    the flags and variables of the command that was run."""
+    lone = run.gh.add_commit(run.gh.repo, {"x.txt": b"x\n"}, message="no PR")
+    push = payloads.with_commits("push", head=lone, before=run.gh.main_sha, repo=run.gh.repo)
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(payloads.write(tmp_path / "push.json", push)))
+    monkeypatch.setenv("GITHUB_SHA", lone)
+    (run.ws / "report.md").write_text("r\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "create", "--target=pr", "report.md")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"::error::--target: no open pull request has commit {lone[:7]} as its head (use --target=auto to fall "
+        "back to a commit comment, or pr/N)\n"
+    )
+    monkeypatch.delenv("GITHUB_TOKEN")
+    code, out, err = cml(capsys, "comment", "create", "report.md")
+    assert (code, out) == (1, "")
+    assert err == (
+        "::error::no GitHub token: GITHUB_TOKEN is empty (pass --token, or set REPO_TOKEN in the step's env "
+        "(e.g. REPO_TOKEN: ${{ secrets.GITHUB_TOKEN }}))\n"
+    )
