@@ -314,7 +314,10 @@ def _local_outside_git(env: Mapping[str, str], requested_forge: str) -> RunConte
 
 def prepare_asset(name: str | None, session: Session) -> PreparedImage:
     from cml_action.images import prepare_image, prepare_image_bytes
+    from cml_action.workspace import OUTSIDE, OUTSIDE_FIX, points_outside
 
+    if name not in (None, "-") and points_outside(session.ctx.workspace, Path(name).absolute()):
+        raise CmlError(f"'{name}' {OUTSIDE} ({OUTSIDE_FIX})")  # the report's rule for the images it references
     data, path = _read_asset(name)
     chart = _vega_chart(data, path)
     if chart is not None:  # `dvc plots diff --show-vega main | cml-publish --md`: publish the chart, rendered
