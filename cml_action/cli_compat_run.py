@@ -179,12 +179,19 @@ def fitted_body(text: str, marker: str, limits: Limits, hint: str) -> str:
     """The file, cut to the forge's limit if it must be, then the marker (never cut: it makes `update` work).
     A marker-like line inside the file is defused, so a pasted report cannot pose as another key's comment."""
     from cml_action.report.assemble import defuse_markers
-    from cml_action.report.limits import fit_to_limit
+    from cml_action.report.limits import cut_notice, fit_to_limit
 
     tail = f"\n\n{marker}"
     room = limits.comment - _size(tail, limits.unit)
-    fitted: str = fit_to_limit(defuse_markers(text.rstrip("\n")), room, unit=limits.unit, full_report_hint=hint)
+    full = defuse_markers(text.rstrip("\n"))
+    fitted: str = fit_to_limit(full, room, unit=limits.unit, full_report_hint=hint)
+    _announce(cut_notice("comment", full, fitted, limits.comment, limits.unit))
     return fitted + tail
+
+
+def _announce(notice_line: str | None) -> None:
+    if notice_line:
+        warning(notice_line)
 
 
 def _image_root(ws: Path, doc: Path) -> Path:
@@ -264,10 +271,11 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
     on_gitlab = ctx.forge == "gitlab"
     forge.preflight(wants_comment=on_gitlab, wants_check=True, wants_images=False)
     from cml_action.report.assemble import marker_for
-    from cml_action.report.limits import fit_to_limit
+    from cml_action.report.limits import cut_notice, fit_to_limit
 
     limits = forge.limits
     summary = fit_to_limit(text, limits.check, unit=limits.check_unit, full_report_hint=_hint(doc, ctx))
+    _announce(cut_notice("check summary", text, summary, limits.check, limits.check_unit))
     # GitHub shows --title as the check's title, as CML does; a GitLab status has one line of text, which says the
     # conclusion the user gave (there are no gates here to speak of).
     headline = conclusion_headline(args.conclusion, posted) if on_gitlab else ""

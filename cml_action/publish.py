@@ -216,7 +216,8 @@ def _post_comment(settings: Settings, ctx: RunContext, forge: Forge, composed: C
     from cml_action.report.watermark import cml_watermark_pattern
 
     limits = forge.limits
-    body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=composed.full_report_hint)
+    body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=composed.full_report_hint,
+                      on_cut=workflow.warning)  # fmt: skip
     adopts = (cml_watermark_pattern(composed.key if settings.key != Settings.key else ""),)
     request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode, adopts)  # type: ignore[arg-type]
     with workflow.group("Publish comment"):

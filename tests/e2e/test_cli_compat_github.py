@@ -334,6 +334,11 @@ def test_a_report_over_githubs_limit_is_cut_and_keeps_its_marker(run: Run, capsy
     assert len(body) <= 65536
     assert body.startswith("## Section 0\n\n") and body.endswith(f"\n\n{DEFAULT_MARKER}")
     assert "`report.md`" in body  # the note says where the full report is
+    size = len(sections.rstrip("\n"))
+    assert err == (  # and the log says so, not only the comment
+        f"::warning::the comment is {size} characters, over the forge's limit of 65536: it was cut at a heading or "
+        "line, with a note pointing to the full report\n"
+    )
     assert cml(capsys, "comment", "update", "report.md")[0] == 0
     assert len(pr_comments(run)) == 1  # still found by its marker: the rerun edits it
 
