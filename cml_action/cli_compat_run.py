@@ -30,6 +30,7 @@ from cml_action.context import RunContext
 from cml_action.errors import CmlError
 from cml_action.forges.base import (
     CheckRequest,
+    ChecksTargets,
     CommentRequest,
     Conclusion,
     Forge,
@@ -204,8 +205,9 @@ def _image_root(ws: Path, doc: Path) -> Path:
     return doc.parent
 
 
-def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment: bool) -> str:
-    """Preflight, then publish the local and data: images `text` references; returns text with links rewritten."""
+def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment: bool, target: Target) -> str:
+    """Preflight, then publish the local and data: images `text` references; returns text with links rewritten.
+    Where the comment goes is settled first: a target that does not exist uploads nothing."""
     from cml_action.media import MediaSet, prepare_referenced
     from cml_action.report.mdimages import rewrite_image_refs
 
@@ -218,6 +220,8 @@ def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment:
     session.forge.preflight(wants_comment=wants_comment, wants_check=False, wants_images=bool(images))
     if not images:
         return text
+    if isinstance(session.forge, ChecksTargets):
+        session.forge.check_target(target)
     urls = session.forge.publish_images(images)
     mapping = {target: urls[image.sha256] for (_, target), image in media.by_target.items() if image.sha256 in urls}
     return rewrite_image_refs(text, mapping) if mapping else text
@@ -240,7 +244,7 @@ def comment_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) 
     key = session.ctx.key(args.watermark_title) if args.watermark_title.strip() else DEFAULT_KEY
     marker = marker_for(key)
     if args.publish:
-        text = publish_referenced(session, doc, text, wants_comment=True)
+        text = publish_referenced(session, doc, text, wants_comment=True, target=target)
     else:
         session.forge.preflight(wants_comment=True, wants_check=False, wants_images=False)
     body = fitted_body(text, marker, session.forge.limits, _hint(doc, session.ctx))

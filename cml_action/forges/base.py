@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 Conclusion = Literal["success", "failure", "neutral"]
 
@@ -113,6 +113,15 @@ class Forge(Protocol):
 
     def post_check(self, request: CheckRequest) -> Published:
         """Create the check run (GitHub) or commit status (GitLab)."""
+
+
+@runtime_checkable
+class ChecksTargets(Protocol):
+    """An ability (GitLab): find where a comment goes before anything is published, so a target that does not
+    exist (`pr` with no open merge request) is refused with nothing uploaded."""
+
+    def check_target(self, target: Target) -> None:
+        """Raise CmlError when no comment can be posted to `target`."""
 
 
 class OpensPullRequests(Protocol):

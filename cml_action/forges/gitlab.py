@@ -230,6 +230,9 @@ class GitLabForge:
 
     # -- targets ---------------------------------------------------------------------------------------------------
 
+    def check_target(self, target: Target) -> None:
+        self._store_for(target)
+
     def _store_for(self, target: Target) -> NoteStore:
         project = self._project()
         if target.kind == "issue" and target.number:

@@ -132,3 +132,23 @@ def test_comment_update_takes_over_the_note_cml_left(lab: FakeGitLab, capsys: py
     bodies = {note["id"]: note["body"] for note in our_notes(lab)}
     assert bodies[cml_note] == f"new\n\n{DEFAULT_MARKER}"
     assert len(bodies) == 2  # alice's note is hers: left alone, and no new note
+
+
+def test_a_target_with_no_merge_request_uploads_nothing(
+    lab: FakeGitLab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--target=pr` on a commit no open MR contains is refused before the report's image is uploaded."""
+    monkeypatch.delenv("CI_MERGE_REQUEST_IID")
+    monkeypatch.setenv("CI_PIPELINE_SOURCE", "push")
+    lone = lab.add_commit(lab.project_id)
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), (9, 200, 9)).save(buffer, "PNG")
+    Path("plot.png").write_bytes(buffer.getvalue())
+    Path("report.md").write_text("![plot](plot.png)\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "create", "--target=pr", f"--commit-sha={lone}", "report.md")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: --target: no open merge request contains commit {lone[:8]} (use --target=commit, or run the job "
+        "in a merge request pipeline)\n"
+    )
+    assert lab.uploads() == [] and lab.writes() == []
