@@ -84,11 +84,17 @@ class GitLabForge:
             )
 
     def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
-        reusable = self._links_in_existing_reports() if any(i.sha256 not in self._uploaded for i in images) else {}
+        from cml_action.forges import gitlab_job_uploads as job
+
+        record = job.record_file(self._ctx)
+        reusable = job.recall(record)  # what this job uploaded already, in an earlier command
+        if any(i.sha256 not in self._uploaded and i.name not in reusable for i in images):
+            reusable |= self._links_in_existing_reports()
         urls: dict[str, str] = {}
         for image in images:
             if image.sha256 not in self._uploaded:
                 self._uploaded[image.sha256] = reusable.get(image.name) or self._upload(image)
+                job.remember(record, image.name, self._uploaded[image.sha256])
             urls[image.sha256] = self._uploaded[image.sha256]
         return urls
 

@@ -152,3 +152,20 @@ def test_a_target_with_no_merge_request_uploads_nothing(
         "in a merge request pipeline)\n"
     )
     assert lab.uploads() == [] and lab.writes() == []
+
+
+def test_the_same_image_published_twice_in_a_job_is_uploaded_once(
+    lab: FakeGitLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cml-publish plot.png` in two commands, then a report linking it: one upload, one link everywhere."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), (120, 9, 9)).save(buffer, "PNG")
+    Path("plot.png").write_bytes(buffer.getvalue())
+    first = cml(capsys, "asset", "publish", "plot.png")
+    second = cml(capsys, "asset", "publish", "plot.png")
+    assert first[0] == second[0] == 0 and first[1] == second[1]
+    Path("report.md").write_text("![plot](plot.png)\n", encoding="utf-8")
+    assert cml(capsys, "comment", "create", "report.md")[0] == 0
+    [upload] = lab.uploads()
+    [note] = our_notes(lab)
+    assert first[1].strip().endswith(upload.url) and f"![plot]({upload.url})" in str(note["body"])  # type: ignore[attr-defined]
