@@ -1,5 +1,6 @@
-"""The `cml` command: `cml report` (the declarative run the entrypoint calls), `cml metrics diff`, and the
-CML-compatible commands (`cml comment|check|asset …`, legacy `cml-send-comment`, … in cli_compat.py).
+"""The `cml` command: `cml report` (the declarative run the entrypoint calls), `cml metrics|params diff`
+(cli_diff.py), and the CML-compatible commands (`cml comment|check|asset …`, legacy `cml-send-comment`, … in
+cli_compat.py).
 
 Every user-facing failure is one line (`::error::` on GitHub) and a non-zero exit, never a traceback; set
 CML_DEBUG=1 to see one anyway.
