@@ -18,12 +18,13 @@ RUN if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then \
 # Dependencies first, from pyproject.toml alone: this slow layer is reused until the dependency list changes.
 COPY pyproject.toml /src/
 RUN python3 -m venv /opt/cml \
- && python3 -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; x = p['optional-dependencies']; print('\n'.join(p['dependencies'] + x['dvc'] + x['plots']))" > /tmp/requirements.txt \
+ && python3 -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; x = p['optional-dependencies']; print('\n'.join(p['dependencies'] + x['dvc'] + x['remotes'] + x['plots']))" > /tmp/requirements.txt \
  && /opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check -r /tmp/requirements.txt
 # Then the package (the context is an allowlist, see .dockerignore), and the trimming of what never runs:
 # test suites inside dependencies, type stubs, setuptools (only needed to build, which pip does in isolation).
 # Bytecode (~70 MB) is kept only for the action's own import path (~20 MB), so `cml report` compiles nothing
 # at start; DVC's tree and pip lose theirs (about +0.6 s per `dvc` start): docker/prune_bytecode.py.
+# The DVC remote plugins' API descriptions are cut to the services DVC calls: docker/prune_remote_data.py.
 COPY . /src/
 RUN /opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps /src \
  && /opt/cml/bin/pip uninstall --yes --disable-pip-version-check setuptools \
@@ -31,7 +32,8 @@ RUN /opt/cml/bin/pip install --no-cache-dir --disable-pip-version-check --no-dep
  && install -m 0755 /src/docker/entrypoint.sh /opt/cml/bin/cml-entrypoint \
  && find /opt/cml -depth -type d \( -name tests -o -name test \) -path '*/site-packages/*' -exec rm -rf {} + \
  && find /opt/cml -name '*.pyi' -delete \
- && rm -rf /opt/cml/share /opt/cml/lib/python3*/site-packages/distutils-precedence.pth /root/.cache
+ && rm -rf /opt/cml/share /opt/cml/lib/python3*/site-packages/distutils-precedence.pth /root/.cache \
+ && /opt/cml/bin/python /src/docker/prune_remote_data.py
 
 FROM ${BASE_IMAGE}
 # Metadata first: on top of the base it costs nothing, and with vfs (CI) every instruction after a big layer

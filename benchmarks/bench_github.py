@@ -26,7 +26,7 @@ from tests.e2e.github_support import BOT, calls, runner_env  # noqa: E402
 from tests.fakes.github import FakeGitHub  # noqa: E402
 from tests.gitutil import commit_files, init_repo  # noqa: E402
 
-FORBIDDEN = ("gitlab", "dvc", "vl_convert", "github", "requests", "urllib3")  # github: PyGithub
+FORBIDDEN = ("gitlab", "dvc", "vl_convert", "github")  # github: PyGithub (requests is the shared HTTP stack)
 
 
 def make_workspace(folder: Path) -> tuple[Path, str, str]:

@@ -133,11 +133,15 @@ def entrypoint_main(argv: Sequence[str] | None = None) -> int:
         args = args[1:]
 
     def run() -> int:
+        from cml_action.context import workspace_from_env
         from cml_action.credentials import prepare_remote_credentials
+        from cml_action.runner_paths import owned_like_their_folders
 
-        for note in prepare_remote_credentials(os.environ, mask=workflow.mask):
-            print(note)
-        return dispatch(["report", *args])
+        # The container runs as root: what we write in the workspace and RUNNER_TEMP goes back to their owner.
+        with owned_like_their_folders(os.environ, workspace_from_env(os.environ)):
+            for note in prepare_remote_credentials(os.environ, mask=workflow.mask):
+                print(note)
+            return dispatch(["report", *args])
 
     return guarded(run, ACTION)
 

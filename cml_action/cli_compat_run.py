@@ -21,9 +21,9 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from cml_action.cli_compat_flags import IgnoredFlag, announce_ignored, notice, warning
 from cml_action.context import RunContext
@@ -54,8 +54,6 @@ CONCLUSION_POSTED: dict[str, Conclusion] = {
     "timed_out": "failure",
     "action_required": "failure",
 }
-# Tests set {"write_interval": 0.0}: the forge's pacing between writes is for real GitHub.
-FORGE_OPTION_OVERRIDES: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ def open_session(args: argparse.Namespace, *, head_sha: str = "", env: Mapping[s
     from cml_action.pipeline import forge_options
 
     # The action's own builder: the same assets branch, output folder and write pacing (CML_WRITE_INTERVAL).
-    options = replace(forge_options(settings, ctx), **FORGE_OPTION_OVERRIDES)
+    options = forge_options(settings, ctx)
     scratch = Path(tempfile.mkdtemp(prefix="cml-compat-"))
     # Prepared copies are only needed until they are published; a CI job may call these commands many times.
     atexit.register(shutil.rmtree, scratch, True)
@@ -272,19 +270,19 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
     posted = CONCLUSION_POSTED[args.conclusion]
     if posted != args.conclusion:
         notice(f"--conclusion={args.conclusion} is posted as '{posted}' (cml-action posts success, failure or neutral)")
-    on_gitlab = ctx.forge == "gitlab"
-    forge.preflight(wants_comment=on_gitlab, wants_check=True, wants_images=False)
+    note_too = not forge.traits.check_holds_report
+    forge.preflight(wants_comment=note_too, wants_check=True, wants_images=False)
     from cml_action.report.assemble import marker_for
     from cml_action.report.limits import cut_notice, fit_to_limit
 
     limits = forge.limits
     summary = fit_to_limit(text, limits.check, unit=limits.check_unit, full_report_hint=_hint(doc, ctx))
     _announce(cut_notice("check summary", text, summary, limits.check, limits.check_unit))
-    # GitHub shows --title as the check's title, as CML does; a GitLab status has one line of text, which says the
-    # conclusion the user gave (there are no gates here to speak of).
-    headline = conclusion_headline(args.conclusion, posted) if on_gitlab else ""
+    # GitHub shows --title as the check's title, as CML does; a commit status (GitLab) has one line of text, which
+    # says the conclusion the user gave (there are no gates here to speak of).
+    headline = conclusion_headline(args.conclusion, posted) if note_too else ""
     check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title, headline))
-    if on_gitlab:
+    if note_too:
         # A GitLab commit status holds 255 characters: the report itself goes in a note, as the action does.
         marker = marker_for(CHECK_KEY_PREFIX + args.title)
         note = forge.post_comment(CommentRequest(fitted_body(text, marker, limits, _hint(doc, ctx)), marker,
@@ -365,14 +363,7 @@ def asset_markdown(url: str, title: str) -> str:
 def _usable_link(url: str, session: Session) -> str:
     """A printed link must work wherever it is pasted: the local forge links relative to its output folder, and
     GitLab answers `/uploads/…`, relative to the project (CML printed the project URL + that path too)."""
-    if "://" in url:
-        return url
-    ctx = session.ctx
-    if ctx.forge == "gitlab" and url.startswith("/uploads/") and ctx.server_url and ctx.repo:
-        return f"{ctx.server_url.rstrip('/')}/{ctx.repo}{url}"
-    if ctx.forge == "local" and not url.startswith("/"):
-        return str((session.options.output_dir / url).resolve())
-    return url
+    return url if "://" in url else session.forge.shareable_url(url)
 
 
 def publish_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) -> int:

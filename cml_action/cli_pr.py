@@ -95,8 +95,7 @@ def pr_create_command(args: argparse.Namespace, env: dict[str, str] | None = Non
     published, note = forge.open_pull_request(request)
     if note:
         print(note, file=sys.stderr)
-    kind = "Merge" if published.where.startswith("MR") else "Pull"
-    print(f"[CML's {kind} Request]({published.url})" if args.md else published.url, flush=True)
+    print(f"[CML's {forge.traits.pull_request_noun}]({published.url})" if args.md else published.url, flush=True)
     return 0
 
 

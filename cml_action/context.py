@@ -1,7 +1,7 @@
 """Where we run: which forge, which repository and commit, which PR/MR, what to compare against.
 
-`detect()` picks the CI from the environment and delegates to `context_github` / `context_gitlab`; with no CI
-env the local context is used (compare the working tree with HEAD, like DVC).
+`detect()` picks the CI from the environment and delegates to `forges.github.context` / `forges.gitlab.context`;
+with no CI env the local context is used (compare the working tree with HEAD, like DVC).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ class RunContext:
     job: str = "report"
     run_id: str = ""
     job_url: str = ""
-    shallow_depth_hint: int = 0  # how deep CI cloned (1 on GitHub, 20 on GitLab); 0 unknown
     default_branch: str = ""  # the repository's default branch, when the CI says (never an assets branch)
 
     def key(self, template: str) -> str:
@@ -95,13 +94,13 @@ def detect(env: Mapping[str, str], *, requested_forge: str = "auto", head_sha: s
     forge = detect_forge(env, requested_forge)
     workspace = workspace_from_env(env).resolve()
     if forge == "github":
-        from cml_action.context_github import github_context
+        from cml_action.forges.github.context import github_context
 
         ctx = github_context(env, workspace, head_sha=head_sha, token=token)
         check_token(ctx.token, ctx.token_source)
         return ctx
     if forge == "gitlab":
-        from cml_action.context_gitlab import gitlab_context
+        from cml_action.forges.gitlab.context import gitlab_context
 
         ctx = gitlab_context(env, workspace, head_sha=head_sha, token=token)
         check_token(ctx.token, ctx.token_source)

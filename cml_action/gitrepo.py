@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 
 from cml_action.errors import CmlError
@@ -75,10 +74,6 @@ def rev_parse(workspace: Path, ref: str) -> str | None:
     )
     sha = out.stdout.decode().strip()
     return sha if out.returncode == 0 and sha else None
-
-
-def top_level(workspace: Path) -> Path:
-    return Path(git(workspace, "rev-parse", "--show-toplevel").decode().strip())
 
 
 def show_file(workspace: Path, ref: str, relpath: str) -> bytes | None:
@@ -149,8 +144,3 @@ def ensure_merge_base(workspace: Path, base: str, head: str, *, allow_fetch: boo
             break
         found = merge_base(workspace, base, head)
     return found
-
-
-def changed_files(workspace: Path, ref: str) -> Sequence[str]:
-    out = git(workspace, "diff", "--name-only", checked_ref(ref), "--", check=False)
-    return [line for line in out.decode(errors="replace").splitlines() if line]

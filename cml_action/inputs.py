@@ -154,10 +154,18 @@ SCHEMA: tuple[Input, ...] = (
         "Forge token. GitHub: the workflow token by default. GitLab: a project access token with 'api' scope.",
         github_default="${{ github.token }}",
     ),
+    Input(
+        "from-run",
+        Kind.STRING,
+        "",
+        "In a workflow_run job: publish the report bundle a fork PR run uploaded (artifact 'cml-report-bundle'), "
+        "e.g. ${{ github.event.workflow_run.id }}. Needs 'actions: read'; this job's files are not read.",
+    ),
     # CLI-only settings.
     Input("forge", Kind.CHOICE, "auto", "Forge to publish to: auto (from the CI env), local, github, gitlab.",
           choices=FORGES, in_action=False),
-    Input("output-dir", Kind.STRING, "cml-report", "Local forge: folder for report.md, report.html and images.",
+    Input("output-dir", Kind.STRING, "", "Folder for report.md (local forge: also report.html and images). Default: "
+          "cml-report; on GitHub a fresh folder under RUNNER_TEMP, so nothing lands in the workspace unasked.",
           in_action=False),
 )  # fmt: skip
 
@@ -167,8 +175,17 @@ OUTPUTS: tuple[tuple[str, str], ...] = (
     ("comment-url", "URL of the report comment (empty when none was posted)."),
     ("comment-id", "ID of the report comment."),
     ("check-url", "URL of the check run (GitHub) or commit status (GitLab)."),
-    ("report-file", "Path of the final report markdown on disk."),
+    (
+        "report-file",
+        "Path of the final report markdown for later steps (on GitHub under RUNNER_TEMP, given relative "
+        "to the workspace from the Docker action).",
+    ),
     ("regressions", "Number of tripped gates."),
+    (
+        "bundle",
+        "Folder of the report bundle when a pull request run could not publish (fork PRs): upload it as "
+        "artifact 'cml-report-bundle' for a from-run job. Empty otherwise.",
+    ),
 )
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -202,9 +219,10 @@ class Settings:
     head_sha: str = ""
     working_directory: str = "."
     params: tuple[str, ...] = ("auto",)
+    from_run: str = ""
     token: str = field(default="", repr=False)
     forge: str = "auto"
-    output_dir: str = "cml-report"
+    output_dir: str = ""  # "": runner_paths.report_folder decides
 
     @property
     def wants_comment(self) -> bool:

@@ -59,8 +59,11 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     present, missing, named = _split_missing(ws, [pattern for pattern in patterns if pattern not in dvc_outputs])
     paths = workspace.resolve_paths(ws, present, "metrics") if present else ()
     if not from_dvc_yaml:
-        # Explicit paths too (`services/classifier/eval/metrics.json`): a DVC output's baseline is in DVC's cache.
-        dvc_outputs = _dvc_outputs(ws, [workspace.relative_to_repo(ws, path) for path in paths])
+        # Explicit paths too (`services/classifier/eval/metrics.json`): a DVC output's baseline is in DVC's cache,
+        # also when the file is missing at head (training failed): DVC reads the baseline, the gates trip.
+        named_paths = [workspace.relative_to_repo(ws, path) for path in paths]
+        dvc_outputs = _dvc_outputs(ws, [*named_paths, *missing])
+        missing = tuple(rel for rel in missing if rel not in dvc_outputs)
     for path in paths:
         rel = workspace.relative_to_repo(ws, path)
         if rel in dvc_outputs:

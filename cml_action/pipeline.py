@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from cml_action import workflow
@@ -19,13 +20,14 @@ from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_inputs, prepare_referenced
 from cml_action.publish import Outcome, Run, publish, wants_note
 from cml_action.render_parts import build_parts
+from cml_action.runner_paths import DEFAULT_FOLDER, report_folder
 from cml_action.targets import parse_target
 
 __all__ = ["Outcome", "forge_options", "run", "write_interval"]
 
 
 def forge_options(settings: Settings, ctx: RunContext) -> ForgeOptions:
-    out = Path(settings.output_dir)
+    out = Path(settings.output_dir or DEFAULT_FOLDER)
     return ForgeOptions(
         assets_branch=settings.assets_branch,
         output_dir=out if out.is_absolute() else ctx.workspace / out,
@@ -48,11 +50,18 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
     from cml_action.report.thresholds import parse_thresholds
 
     rules = parse_thresholds(settings.thresholds)  # bad gates fail before any work
+    given_baseline = None
+    if settings.from_run:  # a workflow_run job publishing a fork PR run's report bundle
+        from cml_action.from_run import take_bundle
+
+        settings, ctx, given_baseline = take_bundle(settings, ctx)
     ctx = in_project_folder(ctx, settings.working_directory)  # monorepos: every relative path starts there
     target = parse_target(settings.target)
-    options = options or forge_options(settings, ctx)
+    if options is None:  # the report's folder: under RUNNER_TEMP on GitHub unless output-dir asks otherwise
+        folder = report_folder(settings.output_dir, forge=ctx.forge, workspace=ctx.workspace, env=os.environ)
+        options = replace(forge_options(settings, ctx), output_dir=folder)
     with workflow.group("Resolve baseline"):
-        baseline = resolve_baseline(ctx, settings.baseline, allow_fetch=settings.fetch_baseline)
+        baseline = given_baseline or resolve_baseline(ctx, settings.baseline, allow_fetch=settings.fetch_baseline)
         print(f"Comparing {ctx.head_sha[:7]} (working tree) with baseline: {baseline.described}")
     forge = make_forge(ctx, options)
     can_publish = _preflight(forge, settings, ctx)

@@ -34,6 +34,7 @@ from cml_action.media import MediaSet
 from cml_action.redact import redact
 from cml_action.render_parts import Parts, compose
 from cml_action.report.assemble import ReportParts
+from cml_action.runner_paths import path_for_later_steps
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,10 @@ class Run:
 
 
 def wants_note(settings: Settings, ctx: RunContext) -> bool:
-    # GitLab has no check runs: a "check" there is a commit status, which cannot hold the report, plus the note.
-    return settings.wants_comment or (settings.wants_check and ctx.forge == "gitlab")
+    # A forge whose check cannot hold the report (GitLab's commit status: 255 characters) gets the note too.
+    from cml_action.forges import traits_of
+
+    return settings.wants_comment or (settings.wants_check and not traits_of(ctx).check_holds_report)
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,11 @@ def publish(run: Run) -> Outcome:
     writer = ReportWriter(run.options.output_dir, summary=settings.summary)
     writer.write(_local_report(run, parts, run.media, {}, key))  # before the first forge write
     # Set before posting: when publishing fails for good, the step still points at the full report.
-    workflow.set_output("report-file", str(writer.path))
+    workflow.set_output("report-file", path_for_later_steps(writer.path, os.environ))
     workflow.set_output("regressions", str(gate_verdict(parts).tripped))
     if not run.can_publish:
         _set_publish_outputs(None, None)
+        _write_bundle(run, key)
         return _finish(run, writer.path, None, None, [])
     images = run.media.all()  # every image once, by content hash
     urls, image_failure = _publish_images(run, images)
@@ -222,7 +226,7 @@ def _post_comment(settings: Settings, ctx: RunContext, forge: Forge, composed: C
     request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode, adopts)  # type: ignore[arg-type]
     with workflow.group("Publish comment"):
         comment = forge.post_comment(request)
-        if ctx.forge == "local":
+        if forge.traits.writes_files:
             print(f"Report written: {comment.url}")
         else:
             print(f"Report posted to {comment.where or 'the forge'}: {comment.url}")
@@ -260,11 +264,30 @@ class ReportWriter:
 
 
 def _full_report_hint(ctx: RunContext, report_file: Path) -> str:
-    if ctx.forge == "github" and ctx.run_url:
+    from cml_action.forges import traits_of
+
+    if traits_of(ctx).job_summary and ctx.run_url:
         return f"the job summary of [this run]({ctx.run_url})"
     if ctx.job_url:
         return f"`{report_file.name}` of [this job]({ctx.job_url})"
     return f"`{report_file}`"
+
+
+def _write_bundle(run: Run, key: str) -> None:
+    """A pull request run that could not publish (a fork's read-only token) leaves its report as a bundle for a
+    `from-run` job (bundle.py); the `bundle` output names the folder, "" when there is none."""
+    from cml_action.bundle import BundleMeta, write_bundle
+    from cml_action.report.assemble import assemble
+
+    ctx = run.ctx
+    if not (ctx.forge == "github" and ctx.pr_number and ctx.event.startswith("pull_request")):
+        workflow.set_output("bundle", "")
+        return
+    local = replace(_local_report(run, run.parts, run.media, {}, key), head_sha=None, run_url=None, key=None)
+    body = assemble(local).partition("\n\n")[2]  # without the heading: the publishing run adds its own
+    meta = BundleMeta(ctx.repo, ctx.pr_number, ctx.head_sha, run.baseline.sha or "", key, run.settings.title)
+    folder = write_bundle(run.options.output_dir / "cml-report-bundle", body, run.options.output_dir / "images", meta)
+    workflow.set_output("bundle", path_for_later_steps(folder, os.environ))
 
 
 def _set_publish_outputs(comment: Published | None, check: Published | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,16 +67,51 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
         parts.warnings.append(baseline.warning)
     for pattern in settings.report:
         _section(parts, "report text", lambda pattern=pattern: _add_texts(ctx.workspace, pattern, parts))  # type: ignore[misc]
-    _section(parts, "params", lambda: _add_params(settings, ctx, baseline, parts))
-    if not _section(parts, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, parts)) and rules:
-        # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
-        parts.unjudged_gates = len(rules)
-        parts.warnings.append(f"{len(rules)} gate(s) not evaluated: the metrics could not be read")
-    if settings.plots:
-        _section(parts, "plots", lambda: _add_plots(settings, ctx, baseline, media, parts, scratch))
-    if settings.dvc_diff:
-        _section(parts, "files changed (dvc-diff)", lambda: _add_files_changed(ctx, baseline, parts))
+
+    def params(own: Parts) -> None:
+        _section(own, "params", lambda: _add_params(settings, ctx, baseline, own))
+
+    def metrics(own: Parts) -> None:
+        if not _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own)) and rules:
+            # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
+            own.unjudged_gates = len(rules)
+            own.warnings.append(f"{len(rules)} gate(s) not evaluated: the metrics could not be read")
+
+    def files_changed(own: Parts) -> None:
+        if settings.dvc_diff:
+            _section(own, "files changed (dvc-diff)", lambda: _add_files_changed(ctx, baseline, own))
+
+    # Params, metrics and files changed each start a DVC process (about a second of start-up each) and only read:
+    # they are built side by side while the plots (DVC, then rendering) are drawn here. Each writes its own Parts,
+    # merged below in report order, so the report is the same as when built one after the other.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="section") as pool:
+        pending = [pool.submit(_own_parts, settings.title, build) for build in (params, metrics)]
+        later = pool.submit(_own_parts, settings.title, files_changed)
+        drawn = Parts(title=settings.title)
+        if settings.plots:
+            _section(drawn, "plots", lambda: _add_plots(settings, ctx, baseline, media, drawn, scratch))
+        for built in [*(future.result() for future in pending), drawn, later.result()]:
+            _merge(parts, built)
     return parts
+
+
+def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
+    own = Parts(title=title)
+    build(own)
+    return own
+
+
+_SECTION_FIELDS = ("params_md", "metrics_md", "verdict_md", "files_md", "gates", "unjudged_gates", "plot_titles",
+                   "image_pairs", "pairs_baseline")  # fmt: skip
+
+
+def _merge(into: Parts, built: Parts) -> None:
+    """Take what a section built on its own (its fields, its warnings after the ones already there)."""
+    empty = Parts(title=built.title)
+    for name in _SECTION_FIELDS:
+        if getattr(built, name) != getattr(empty, name):
+            setattr(into, name, getattr(built, name))
+    into.warnings.extend(built.warnings)
 
 
 def _section(parts: Parts, name: str, build: Callable[[], None]) -> bool:
@@ -256,5 +292,11 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
         baseline_sha=baseline.sha or "",
         run_url=ctx.run_url,
         key=key,
-        run_label="Pipeline" if ctx.forge == "gitlab" else "Workflow run",
+        run_label=_run_link_label(ctx),
     )
+
+
+def _run_link_label(ctx: RunContext) -> str:
+    from cml_action.forges import traits_of
+
+    return traits_of(ctx).run_link_label

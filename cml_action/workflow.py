@@ -226,18 +226,3 @@ def mask(value: str, *, env: Mapping[str, str] | None = None, stream: TextIO | N
     for part in value.splitlines() or [value]:
         if part.strip():
             print(f"::add-mask::{escape_data(part)}", file=out, flush=True)
-
-
-def echo_untrusted(text: str, *, env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> None:
-    """Print user-derived text so that lines like `::set-output` in it cannot act as workflow commands."""
-    out = _out(stream)
-    text = visible(text, keep_newlines=True)
-    if not on_github(env):
-        print(text, file=out, flush=True)
-        return
-    token = secrets.token_hex(16)
-    while token in text:  # the text would otherwise be able to end the pause itself
-        token = secrets.token_hex(16)
-    print(f"::stop-commands::{token}", file=out)
-    print(text, file=out)
-    print(f"::{token}::", file=out, flush=True)

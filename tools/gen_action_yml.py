@@ -1,7 +1,6 @@
 """Generate action.yml from the input schema (cml_action/inputs.py), so the two cannot drift.
 
-Usage: python tools/gen_action_yml.py          # rewrite action.yml
-       python tools/gen_action_yml.py --check  # exit 1 when action.yml is stale
+Run `python tools/generate.py [--check]`, which writes (or checks) every generated file.
 """
 
 from __future__ import annotations
@@ -64,17 +63,8 @@ def render() -> str:
     return "\n".join(lines) + "\n" + RUNS
 
 
-def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = ACTION_YML.read_text(encoding="utf-8") if ACTION_YML.exists() else ""
-        if current != text:
-            print("action.yml is stale: run python tools/gen_action_yml.py", file=sys.stderr)
-            return 1
-        return 0
-    ACTION_YML.write_text(text, encoding="utf-8")
-    return 0
+if __name__ == "__main__":  # every generated file is written (or checked) by one command
+    sys.path.insert(0, str(ROOT / "tools"))
+    from generate import main
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""Write docs/bad-input.md from the bad-input table (tests/e2e/bad_input_cases.py)."""
+"""Render docs/bad-input.md from the bad-input table (tests/e2e/bad_input_cases.py); `tools/generate.py` writes it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def render() -> str:
     lines = [
         "# Bad input: what happens",
         "",
-        "Generated from `tests/e2e/bad_input_cases.py` by `tools/gen_bad_input_doc.py`; every row is a test that runs",
+        "Generated from `tests/e2e/bad_input_cases.py` by `tools/generate.py`; every row is a test that runs",
         "the entrypoint and checks the exit code, that one line contains the text shown, that no traceback is",
         "printed, and that nothing was written to the forge.",
         "",
@@ -31,5 +31,8 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    (ROOT / "docs" / "bad-input.md").write_text(render(), encoding="utf-8")
+if __name__ == "__main__":  # every generated file is written (or checked) by one command
+    sys.path.insert(0, str(ROOT / "tools"))
+    from generate import main
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,7 +1,6 @@
 """Write templates/report.yml (the GitLab CI/CD component) from THE input schema in cml_action/inputs.py.
 
-    .venv/bin/python tools/gen_gitlab_template.py          # rewrite the template
-    .venv/bin/python tools/gen_gitlab_template.py --check  # exit 1 when the file is out of date
+    .venv/bin/python tools/generate.py [--check]  # writes (or checks) every generated file
 
 The component's `spec:inputs` mirrors every input with `in_action=True` (same names and defaults; `options:` for
 choices, `type: boolean` / `type: number` with typed defaults), plus `stage`, `image` and `job-name`. The job body
@@ -108,19 +107,8 @@ def render() -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        current = TEMPLATE.read_text(encoding="utf-8") if TEMPLATE.exists() else ""
-        if current != text:
-            print(f"{TEMPLATE.relative_to(ROOT)} is out of date: run tools/gen_gitlab_template.py", file=sys.stderr)
-            return 1
-        return 0
-    TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-    TEMPLATE.write_text(text, encoding="utf-8")
-    print(f"wrote {TEMPLATE.relative_to(ROOT)}")
-    return 0
+if __name__ == "__main__":  # every generated file is written (or checked) by one command
+    sys.path.insert(0, str(ROOT / "tools"))
+    from generate import main
 
-
-if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))

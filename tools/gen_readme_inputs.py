@@ -1,6 +1,6 @@
 """Write the inputs/outputs table between the markers in README.md from cml_action.inputs (the one schema).
 
-Run `python tools/gen_readme_inputs.py`; tests/unit/test_inputs.py fails when the README is stale.
+Run `python tools/generate.py [--check]`; tests/unit/test_generate.py fails when the README is stale.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def render(readme: str) -> str:
     return f"{head}{START}\n{table()}\n{END}{tail}"
 
 
-if __name__ == "__main__":
-    path = ROOT / "README.md"
-    path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")
+if __name__ == "__main__":  # every generated file is written (or checked) by one command
+    sys.path.insert(0, str(ROOT / "tools"))
+    from generate import main
+
+    raise SystemExit(main(sys.argv[1:]))

@@ -66,7 +66,10 @@ def _side_values(diff: Mapping[str, Any], path: str, key: str) -> dict[str, obje
 
 def _declared_at(workspace: Path, rev: str, path: str) -> bool:
     """Whether the baseline knew this file at all: an output in its dvc.lock, or committed to git."""
-    if path in project.lock_outputs_at(workspace, rev):
+    outputs = project.lock_outputs_at(workspace, rev)
+    # An output may be the folder holding the file (`outs: - eval` with eval/metrics.json inside), as in
+    # example-get-started.
+    if any(path == out or path.startswith(out.rstrip("/") + "/") for out in outputs):
         return True
     return gitrepo.show_file(workspace, rev, path) is not None
 

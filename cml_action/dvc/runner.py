@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ from cml_action.errors import CmlError
 INSTALL_HINT = "pip install 'cml-action[dvc]' or use the cml-action image"
 # `dvc metrics diff` may pull from a remote; generous, but a hung remote must not hang the job forever.
 DEFAULT_TIMEOUT = 900.0
+LOCK_BUSY = "Unable to acquire lock"  # DVC's words when another DVC process holds the repository lock
+LOCK_RETRY_WAITS = (0.5, 1.0, 2.0)
 
 
 class DvcNotInstalled(CmlError):
@@ -59,10 +62,22 @@ def dvc_env() -> dict[str, str]:
 
 
 def run_dvc(workspace: Path, args: Sequence[str], *, what: str, timeout: float = DEFAULT_TIMEOUT) -> DvcRun:
-    """Run `dvc ARGS` in the workspace; `what` names the feature for the not-installed message."""
+    """Run `dvc ARGS` in the workspace; `what` names the feature for the not-installed message.
+
+    The report's sections run their DVC commands side by side (they only read); should DVC ever answer that its
+    repository lock is taken, the command is tried again after a short wait instead of failing the section."""
     exe = find_dvc()
     if exe is None:
         raise DvcNotInstalled(what)
+    for wait in (*LOCK_RETRY_WAITS, None):
+        done = _run_once(exe, workspace, args, timeout)
+        if wait is None or done.returncode == 0 or LOCK_BUSY not in done.stderr:
+            return done
+        time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _run_once(exe: str, workspace: Path, args: Sequence[str], timeout: float) -> DvcRun:
     try:
         done = subprocess.run(
             [exe, *args],

@@ -98,9 +98,24 @@ class Limits:
     check_unit: Literal["chars", "bytes"] = "chars"
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What the core asks of a forge instead of its name: known before the forge is built (`forges.traits_of`)."""
+
+    check_holds_report: bool  # a check can carry the whole report; if not, the report also goes in a comment
+    run_link_label: str  # how the report's footer names the link to the run ("Workflow run", "Pipeline")
+    job_summary: bool  # the run has a job summary page, where a report too long for a comment is whole
+    writes_files: bool  # publishing writes files (the local forge) instead of posting to a server
+    pull_request_noun: str = "Pull Request"  # "Merge Request" on GitLab (`cml pr create --md`)
+
+
 class Forge(Protocol):
     name: str
     limits: Limits
+    traits: Traits
+
+    def shareable_url(self, url: str) -> str:
+        """A URL this forge published, made absolute so it works wherever it is pasted."""
 
     def preflight(self, *, wants_comment: bool, wants_check: bool, wants_images: bool) -> None:
         """Raise CmlError before anything is published when the token cannot do what was asked."""
@@ -126,6 +141,8 @@ class ChecksTargets(Protocol):
 
 class OpensPullRequests(Protocol):
     """An ability (GitHub, GitLab): open a pull/merge request, or find the open one for the same branches."""
+
+    traits: Traits
 
     def git_credentials(self) -> tuple[str, str]:
         """(user, password) for git over HTTPS to this forge (`cml pr create` pushes its branch with them)."""

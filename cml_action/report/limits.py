@@ -12,11 +12,6 @@ from cml_action.report.blocks import BlockState, close_open_blocks, closers_for
 from cml_action.report.spans import fence_opener
 
 Unit = Literal["chars", "bytes"]
-# DESIGN §3: these are the bodies the APIs accept (GitHub docs: comment body and check-run output.summary
-# maximums; GitLab: note body maximum).
-GITHUB_COMMENT_LIMIT = 65_536
-GITHUB_CHECK_SUMMARY_LIMIT = 65_535
-GITLAB_NOTE_LIMIT = 1_000_000
 # A heading cut is preferred unless it would throw away more than this share of what a line cut keeps.
 _HEADING_CUT_MIN_SHARE = 0.5
 

@@ -1,6 +1,6 @@
 """The bad-input table: every case a user can get wrong, its documented outcome and the one line it prints.
 
-docs/bad-input.md is generated from this table (tools/gen_bad_input_doc.py); a test keeps the two in step.
+docs/bad-input.md is generated from this table (tools/generate.py); a test keeps the two in step.
 Each case runs the entrypoint as a subprocess in a fresh git repo. `files` are written before the run;
 values starting with "@" are special: "@png:WxH" a real PNG, "@bomb" a 20 000 × 20 000 PNG header,
 "@truncated" a cut PNG, "@binary" NUL bytes, "@huge" 9 MiB, "@latin1" non-UTF-8 text, "@link:TARGET" a symlink, "@fifo" a named pipe (made after the commit),

@@ -10,7 +10,7 @@ from typing import Any
 
 from cml_action.context import RunContext
 from cml_action.forges.base import CommentRequest, ForgeOptions, PreparedImage, Target
-from cml_action.forges.github import GitHubForge
+from cml_action.forges.github.forge import GitHubForge
 from tests.fakes.github import FakeGitHub
 
 BOT = "github-actions[bot]"

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cml_action import cli, cli_compat_run
+from cml_action import cli
 from tests.e2e import payloads
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.fixtures import fake_github  # noqa: F401  (fixture)
 from tests.gitutil import commit_files, init_repo
+from tests.support import tune_forge_options
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -76,8 +77,8 @@ def run(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(ws)
-    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "write_interval", 0.0)
-    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "timeout", 5.0)
+    monkeypatch.setenv("CML_WRITE_INTERVAL", "0")
+    tune_forge_options(monkeypatch, timeout=5.0)
     yield Run(gh, ws, head, env)
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cml_action import cli, cli_compat_run
+from cml_action import cli
 from tests.fakes.gitlab.fixtures import fake_gitlab, gitlab_env  # noqa: F401  (fixture)
 from tests.fakes.gitlab.server import FakeGitLab
 from tests.gitutil import commit_files, init_repo
+from tests.support import tune_forge_options
 
 DEFAULT_MARKER = "<!-- cml-action:key=cml -->"
 
@@ -27,7 +28,7 @@ def lab(fake_gitlab: FakeGitLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for name, value in gitlab_env(fake_gitlab, CI_PROJECT_DIR=str(ws)).items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(ws)
-    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "max_backoff", 0.01)
+    tune_forge_options(monkeypatch, max_backoff=0.01)
     return fake_gitlab
 
 

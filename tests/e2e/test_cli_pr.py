@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cml_action import cli, cli_compat_run
+from cml_action import cli
 from cml_action.cli_pr import _auth_env
 from tests.e2e import payloads
 from tests.fakes.github import FakeGitHub
@@ -17,6 +17,7 @@ from tests.fakes.github.fixtures import fake_github  # noqa: F401  (fixture)
 from tests.fakes.gitlab.fixtures import fake_gitlab, gitlab_env  # noqa: F401  (fixture)
 from tests.fakes.gitlab.server import FakeGitLab
 from tests.gitutil import commit_files, git, init_repo
+from tests.support import tune_forge_options
 
 
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +77,7 @@ def github_job(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(ws)
-    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "write_interval", 0.0)
+    monkeypatch.setenv("CML_WRITE_INTERVAL", "0")
     return gh, bare, ws, head
 
 
@@ -196,7 +197,7 @@ def test_gitlab_opens_a_merge_request_set_to_merge_when_the_pipeline_succeeds(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(ws)
-    monkeypatch.setitem(cli_compat_run.FORGE_OPTION_OVERRIDES, "max_backoff", 0.01)
+    tune_forge_options(monkeypatch, max_backoff=0.01)
     code, out, err = cml(capsys, "pr", "create", "dvc.lock", "--squash", "--md", "--title", "Retrained")
     assert code == 0, err
     [mr] = [m for m in project.mrs.values() if m.source_branch == f"main-cml-pr-{head[:8]}"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from cml_action.forges.base import CheckRequest, PreparedImage, Target
-from cml_action.forges.github import GitHubForge
+from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import BOT, body, comment, context, forge, image, report_comments
 from tests.fakes.github import FakeGitHub
 

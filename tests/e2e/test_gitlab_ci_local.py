@@ -107,3 +107,40 @@ def test_wrong_input_values_are_rejected_with_gitlabs_message(tmp_path: Path, in
     done = gitlab_ci_local(ws, "--list")
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
+
+
+MULTI_LINE_CI = """\
+include:
+  - local: templates/report.yml
+    inputs:
+      report: report.md
+      metrics: metrics.json
+      images: |
+        plots/first.png
+        plots/second.png
+      thresholds: |
+        acc min 0.5
+        loss max 1
+        acc max-drop 10%
+"""
+
+
+def test_multi_line_inputs_reach_the_job_intact(gl: FakeGitLab, tmp_path: Path) -> None:
+    # The form docs/gitlab.md shows: block scalars (`|`), one rule and one image per line.
+    from PIL import Image
+
+    ws = project_with_ci(tmp_path, {})
+    (ws.path / ".gitlab-ci.yml").write_text(MULTI_LINE_CI, encoding="utf-8")
+    (ws.path / "plots").mkdir()
+    Image.new("RGB", (20, 10), "red").save(ws.path / "plots" / "first.png")
+    Image.new("RGB", (20, 10), "blue").save(ws.path / "plots" / "second.png")
+    git(ws.path, "add", "-A")
+    git(ws.path, "commit", "-q", "-m", "multi-line inputs")
+    ws = Workspace(ws.path, ws.base_sha, git(ws.path, "rev-parse", "HEAD"))
+    seed(gl, ws)
+    done = gitlab_ci_local(ws, "--force-shell-executor", "cml-report", variables=mr_variables(gl, ws))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (note,) = gl.mr_notes(gl.project_id, MR_IID)
+    body = note["body"]
+    assert "![first](" in body and "![second](" in body  # two images, not one named "plots/first.png\nplots/…"
+    assert "All 3 gates passed" in body, body  # three rules, each parsed on its own line

@@ -228,8 +228,9 @@ def gitlab_500_forever(tmp: Path) -> Outcome:
         gl.add_token(GITLAB_CANARY, gl.bot, kind="project")
         gl.faults.add("POST", r"/notes$", "status", times=1000, status=500)
         run = _gitlab_run(gl, tmp, METRICS, report="report.md", metrics="eval/metrics.json")
-        # GitLab's forge retries only 429 and 502-504 (a 500 is GitLab's own bug, not a proxy hiccup): one line at once.
-        return Outcome(run, _gitlab_sent(gl), 1, "failed: 500 Internal Server Error", (), _report_files(tmp / "ws"))
+        # A 500 is retried like GitHub's (one rule for both forges), then one line.
+        expected = "failed after 5 attempts: 500 Internal Server Error"
+        return Outcome(run, _gitlab_sent(gl), 1, expected, (), _report_files(tmp / "ws"))
 
 
 def gitlab_echo(tmp: Path) -> Outcome:
@@ -252,7 +253,8 @@ SCENARIOS: dict[str, Callable[[Path], Outcome]] = {
     # A 403 whose body is a JSON list (no message): the usual publish error line, exit 1.
     "github-echo-403-list": github_echo("403-list", 1, "GitHub answered 403"),
     "github-echo-418-text": github_echo("418-text", 1, "GitHub answered 418"),
-    "github-echo-bad-json": github_echo("bad-json", 2, "internal error: JSONDecodeError"),
+    # A 200 whose body is not JSON (an SSO or proxy page): a publish error naming the host, exit 1.
+    "github-echo-bad-json": github_echo("bad-json", 1, "127.0.0.1 answered 200 with a page that is not JSON"),
     # A 302 is not followed (only a same-host 301 is, for renamed repositories): a publish error, exit 1.
     "github-echo-bad-redirect": github_echo("bad-redirect", 1, "GitHub answered 302"),
     "gitlab-success": gitlab_success,

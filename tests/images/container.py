@@ -106,3 +106,9 @@ def working_container(image: str) -> Iterator[WorkingContainer]:
         yield WorkingContainer(name, image, tuple(str(part) for part in entrypoint))
     finally:
         buildah("rm", name, check=False)
+
+
+def ok(done: subprocess.CompletedProcess[str]) -> str:
+    """The output of a command that must have succeeded; its exit code and both streams otherwise."""
+    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return done.stdout

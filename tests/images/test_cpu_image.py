@@ -22,18 +22,13 @@ from tests.e2e import payloads
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.fixtures import fake_github  # noqa: F401  (fixture)
 from tests.gitutil import commit_files, init_repo
-from tests.images.container import CPU_IMAGE, Mount, WorkingContainer, image_config
+from tests.images.container import CPU_IMAGE, Mount, WorkingContainer, image_config, ok
 
 pytestmark = pytest.mark.images
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER_UID = 1001  # the uid GitHub's hosted runners check out the workspace as
 PR = 12
-
-
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-    return done.stdout
 
 
 @pytest.mark.parametrize(

@@ -7,18 +7,12 @@ entrypoint and configuration match the CPU image. CUDA itself is the base image'
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
-from tests.images.container import CPU_IMAGE, GPU_IMAGE, WorkingContainer, image_config
+from tests.images.container import CPU_IMAGE, GPU_IMAGE, WorkingContainer, image_config, ok
 
 pytestmark = pytest.mark.images
-
-
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-    return done.stdout
 
 
 def test_cml_runs_on_the_system_python(gpu_container: WorkingContainer) -> None:

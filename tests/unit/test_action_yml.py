@@ -23,15 +23,6 @@ def load_action() -> dict[str, Any]:
     return data
 
 
-def test_action_yml_is_the_generated_file() -> None:
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import gen_action_yml
-    finally:
-        sys.path.pop(0)
-    assert ACTION.read_text(encoding="utf-8") == gen_action_yml.render(), "run python tools/gen_action_yml.py"
-
-
 def test_every_action_input_of_the_schema_is_declared_with_its_default() -> None:
     declared = load_action()["inputs"]
     for spec in SCHEMA:

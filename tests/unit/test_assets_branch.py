@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cml_action.context_github import github_context
-from cml_action.context_gitlab import gitlab_context
 from cml_action.errors import InputError, PublishError
+from cml_action.forges.github.context import github_context
+from cml_action.forges.gitlab.context import gitlab_context
 from cml_action.refnames import assets_branch_problem
 from tests.e2e import payloads
 from tests.e2e.github_support import calls, context, forge, image

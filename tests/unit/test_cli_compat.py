@@ -191,3 +191,15 @@ def test_group_without_verb_is_an_error(capsys: pytest.CaptureFixture[str]) -> N
     code, out, err = _run(capsys, "comment")
     assert code == 1
     assert "error: cml comment: choose create or update" in out + err
+
+
+def test_the_compat_commands_build_forge_options_with_the_actions_builder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cml_action import cli_compat_run
+
+    monkeypatch.setenv("CML_WRITE_INTERVAL", "0.25")
+    args = argparse.Namespace(forge="local", output_dir=str(tmp_path / "out"), max_image_width=None, token=None)
+    session = cli_compat_run.open_session(args, needs_repo=False)
+    assert (session.options.write_interval, session.options.output_dir) == (0.25, tmp_path / "out")
+    assert not hasattr(cli_compat_run, "FORGE_OPTION_OVERRIDES")  # no test-only global beside the builder

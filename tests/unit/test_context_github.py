@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cml_action.context import detect
-from cml_action.context_github import github_context
 from cml_action.errors import CmlError
+from cml_action.forges.github.context import github_context
 from tests.e2e import payloads
 
 REPO = "octo-org/hello-world"
@@ -42,7 +42,6 @@ def test_pull_request_reports_on_the_head_commit_against_the_merge_base(tmp_path
     assert ctx.merge_base_of == (payload["pull_request"]["base"]["sha"], ctx.head_sha)
     assert ctx.baseline_candidates == ()
     assert ctx.is_fork is False
-    assert ctx.shallow_depth_hint == 1
     assert ctx.key("{workflow}/{job}") == "CML/train"
 
 

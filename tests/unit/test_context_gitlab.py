@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cml_action.context import detect
-from cml_action.context_gitlab import GITLAB_CLONE_DEPTH, gitlab_context, pick_token
 from cml_action.errors import CmlError
+from cml_action.forges.gitlab.context import gitlab_context, pick_token
 
 HEAD = "a" * 40
 BASE = "b" * 40
@@ -66,7 +66,6 @@ def test_merge_request_pipeline_on_self_managed_gitlab_comes_from_env_alone(tmp_
     assert ctx.baseline_candidates == (BASE,)
     assert ctx.merge_base_of is None
     assert (ctx.token, ctx.token_source) == ("glpat-project", "CML_TOKEN")
-    assert ctx.shallow_depth_hint == GITLAB_CLONE_DEPTH == 20
     assert (ctx.job, ctx.run_id) == ("cml-report", "5")
     assert ctx.job_url.endswith("/-/jobs/9") and ctx.run_url.endswith("/-/pipelines/5")
     assert ctx.key("{workflow}/{job}/{run}") == "gitlab-ci/cml-report/5"
@@ -145,6 +144,8 @@ def test_detect_picks_gitlab_from_gitlab_ci(tmp_path: Path) -> None:
 
 
 def test_the_context_and_forge_modules_do_not_import_python_gitlab() -> None:
-    code = "import sys, cml_action.context_gitlab, cml_action.forges.gitlab; print('gitlab' in sys.modules)"
+    code = (
+        "import sys, cml_action.forges.gitlab.context, cml_action.forges.gitlab.forge; print('gitlab' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -7,12 +7,14 @@ seconds; tests/images/ runs the real thing inside the built image.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -58,7 +60,14 @@ def test_base_image_is_a_build_argument_used_by_every_stage(dockerfile: str, def
 
 def test_build_context_allowlist_covers_what_the_dockerfiles_copy() -> None:
     allowed = [line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines() if line[:1] == "!"]
-    assert allowed == ["pyproject.toml", "README.md", "cml_action", "docker/entrypoint.sh", "docker/prune_bytecode.py"]
+    assert allowed == [
+        "pyproject.toml",
+        "README.md",
+        "cml_action",
+        "docker/entrypoint.sh",
+        "docker/prune_bytecode.py",
+        "docker/prune_remote_data.py",
+    ]
     for dockerfile in DOCKERFILES:
         text = (ROOT / dockerfile).read_text(encoding="utf-8")
         for source in re.findall(r"^COPY (?!--from)(\S+)", text, flags=re.MULTILINE):
@@ -152,3 +161,51 @@ def test_shell_scripts_pass_shellcheck() -> None:
     scripts = [str(ENTRYPOINT), str(ROOT / "scripts" / "build-images")]
     done = subprocess.run(["shellcheck", *scripts], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_images_install_the_dvc_remote_plugins() -> None:
+    builder = _builder_stage("Dockerfile")
+    assert "x['dvc'] + x['remotes'] + x['plots']" in builder
+    assert "/opt/cml/bin/python /src/docker/prune_remote_data.py" in builder
+
+
+def _load_pruner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("prune_remote_data", ROOT / "docker" / "prune_remote_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fake_site_packages(root: Path, files: list[str]) -> Path:
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}", encoding="utf-8")
+    return root
+
+
+def test_remote_data_pruning_keeps_what_dvc_calls(tmp_path: Path) -> None:
+    pruner = _load_pruner()
+    kept = [
+        "botocore/data/endpoints.json",
+        "botocore/data/partitions.json",
+        *(f"botocore/data/{s}/2006-03-01/service-2.json.gz" for s in ("s3", "sts", "sso", "sso-oidc", "signin")),
+        "googleapiclient/discovery_cache/documents/drive.v2.json",
+        "googleapiclient/discovery_cache/documents/drive.v3.json",
+    ]
+    cut = ["botocore/data/ec2/2016-11-15/service-2.json.gz", "googleapiclient/discovery_cache/documents/gmail.v1.json"]
+    site = _fake_site_packages(tmp_path, kept + cut)
+    for rule in pruner.PRUNES:
+        pruner.prune(site, rule)
+    left = sorted(str(p.relative_to(site)) for p in site.rglob("*") if p.is_file())
+    assert left == sorted(kept)
+    assert not (site / "botocore/data/ec2").exists()
+
+
+def test_remote_data_pruning_fails_the_build_when_a_kept_model_is_missing(tmp_path: Path) -> None:
+    pruner = _load_pruner()
+    site = _fake_site_packages(tmp_path, ["botocore/data/endpoints.json", "botocore/data/ec2/x.json"])
+    with pytest.raises(SystemExit, match=r"botocore/data has no partitions\.json, s3, sso, sso-oidc, sts"):
+        pruner.prune(site, pruner.PRUNES[0])
+    assert (site / "botocore/data/ec2/x.json").exists()  # nothing removed

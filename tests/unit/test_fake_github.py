@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -479,7 +480,8 @@ def test_check_run_images_are_kept_for_inspection(fake_github: FakeGitHub) -> No
 # -- the trimmed OpenAPI description -----------------------------------------------------------------
 
 TRIMMED = Path(__file__).parents[1] / "fakes" / "github" / "openapi" / "api.github.com.trimmed.json"
-FULL = Path("/var/cache/cml-action/npm/node_modules/@octokit/openapi/generated/api.github.com.json")
+NPM_PREFIX = Path(os.environ.get("CML_NPM_PREFIX", "/var/cache/cml-action/npm"))  # scripts/setup installs it there
+FULL = NPM_PREFIX / "node_modules" / "@octokit" / "openapi" / "generated" / "api.github.com.json"
 
 
 def _trim_module() -> Any:
@@ -506,7 +508,8 @@ def test_trimmed_spec_is_small_self_contained_and_a_fixpoint() -> None:
     assert trim.render(trim.trim(doc, trim.OPERATIONS)) == text  # re-trimming changes nothing: deterministic
 
 
-@pytest.mark.skipif(not FULL.exists(), reason="full @octokit/openapi spec not installed in /var/cache/cml-action/npm")
+# Skipped only outside CI: CI (scripts/setup) installs the pinned package, and a missing file there is a failure.
+@pytest.mark.skipif(not FULL.exists() and not os.environ.get("CI"), reason="@octokit/openapi not in CML_NPM_PREFIX")
 def test_trimmed_spec_is_what_the_script_writes_from_the_pinned_package() -> None:
     import json
 

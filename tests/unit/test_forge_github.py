@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
+import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,8 +14,8 @@ import pytest
 
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
 from cml_action.forges.base import CheckRequest, Target
-from cml_action.forges.github import GitHubForge
-from cml_action.forges.github_http import Caller
+from cml_action.forges.github.failures import github_retrier
+from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import BOT, body, calls, comment, context, forge, image, marker, report_comments
 from tests.fakes.github import FakeGitHub
 
@@ -206,10 +209,12 @@ def test_read_only_token_fails_with_the_permission_to_add(fake_github: FakeGitHu
     number = pr_of(gh)
     with pytest.raises(PublishError) as caught:
         forge(gh, context(gh, pr_number=number, token=gh.read_token))[0].post_comment(comment("x"))
-    assert str(caught.value) == (
+    text, _, request_id = str(caught.value).partition(" (GitHub request id ")
+    assert text == (
         f"publishing the comment to {gh.repo} failed: GitHub answered 403 Resource not accessible by integration "
         "(give the job `permissions: pull-requests: write` (PRs) or `issues: write` / `contents: write`)"
     )
+    assert re.fullmatch(r"[0-9A-F:]+\)", request_id)  # what GitHub support asks for
     assert gh.read_token not in str(caught.value)
 
 
@@ -249,7 +254,6 @@ def test_fork_pull_request_skips_publishing_with_one_reason(fake_github: FakeGit
     with pytest.raises(ReadOnlyToken) as caught:
         instance.preflight(wants_comment=True, wants_check=False, wants_images=True)
     assert "fork" in str(caught.value) and "workflow_run" in str(caught.value)
-    assert instance.can_publish is False and instance.skip_reason == str(caught.value)
     assert gh.requests == []
 
 
@@ -392,11 +396,11 @@ class FakeClock:
 
 def test_writes_are_paced_but_reads_are_not() -> None:
     clock = FakeClock()
-    caller = Caller(max_attempts=3, max_backoff=60, write_interval=1.0, sleep=clock.sleep, clock=clock)
-    caller.write("comment", "o/r", lambda: 1)
+    caller = github_retrier("o/r", max_attempts=3, max_backoff=60, write_interval=1.0, sleep=clock.sleep, clock=clock)
+    caller.write("comment", lambda: 1)
     clock.now += 0.25
-    caller.read("comment", "o/r", lambda: 2)
-    caller.write("comment", "o/r", lambda: 3)
+    caller.read("comment", lambda: 2)
+    caller.write("comment", lambda: 3)
     assert clock.sleeps == [pytest.approx(0.75)]
 
 
@@ -456,8 +460,8 @@ def test_the_token_never_leaves_the_authorization_header(fake_github: FakeGitHub
 
 
 def test_primary_rate_limit_waits_until_the_reset() -> None:
-    from cml_action.forges.github_http import classify
-    from cml_action.forges.github_rest import ApiError
+    from cml_action.forges.github.failures import classify
+    from cml_action.forges.github.rest import ApiError
 
     headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000"}
     exhausted = ApiError(403, {"message": "API rate limit exceeded for installation ID 1."}, headers)
@@ -469,8 +473,64 @@ def test_primary_rate_limit_waits_until_the_reset() -> None:
 
 @pytest.mark.parametrize("data", [{"data": "<html>I'm a teapot</html>"}, "plain text", None, {"message": ""}])
 def test_an_error_without_a_json_message_is_still_one_line(data: object) -> None:
-    from cml_action.forges.github_http import describe
-    from cml_action.forges.github_rest import ApiError
+    from cml_action.forges.github.failures import describe
+    from cml_action.forges.github.rest import ApiError
 
     text = describe(ApiError(418, data, {}), "comment", "o/r")
     assert text == "publishing the comment to o/r failed: GitHub answered 418"
+
+
+def _rate_limited(status: int, message: str, **headers: str) -> Callable[[], object]:
+    from cml_action.forges.github.rest import ApiError
+
+    def call() -> object:
+        raise ApiError(status, {"message": message}, {"x-github-request-id": "C0DE:1234", **headers})
+
+    return call
+
+
+def test_a_used_up_rate_limit_resetting_in_minutes_fails_at_once_with_the_reset_time() -> None:
+    clock = FakeClock()
+    caller = github_retrier("o/r", max_attempts=5, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    reset = int(time.time()) + 900
+    call = _rate_limited(403, "API rate limit exceeded for installation ID 1.", **{
+        "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)})  # fmt: skip
+    with pytest.raises(PublishError) as caught:
+        caller.write("comment", call)
+    at = time.strftime("%H:%M:%S", time.gmtime(reset))
+    assert str(caught.value) == (
+        f"publishing the comment to o/r failed: the token's GitHub API rate limit is used up until {at} UTC "
+        "(in 15 min; rate limit (403)): re-run the job after that (GitHub request id C0DE:1234)"
+    )
+    assert (clock.sleeps, caller.attempts) == ([], 1)
+
+
+def test_a_rate_limit_resetting_soon_is_waited_and_a_429_honours_the_reset_header() -> None:
+    clock = FakeClock()
+    caller = github_retrier("o/r", max_attempts=2, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    soon = str(int(time.time()) + 20)
+    with pytest.raises(PublishError) as caught:
+        caller.write("comment", _rate_limited(429, "Too many", **{
+            "x-ratelimit-remaining": "0", "x-ratelimit-reset": soon}))  # fmt: skip
+    assert len(clock.sleeps) == 1 and 18 <= clock.sleeps[0] <= 21  # waited until the reset, not 0.5 s
+    assert str(caught.value).endswith("(GitHub request id C0DE:1234)")
+
+
+def test_a_403_with_retry_after_under_other_wording_is_retried() -> None:
+    clock = FakeClock()
+    caller = github_retrier("o/r", max_attempts=3, max_backoff=60, write_interval=0.0, sleep=clock.sleep, clock=clock)
+    answers = iter([_rate_limited(403, "You have exceeded a rate limit. Please wait.", **{"retry-after": "5"}),
+                    lambda: {"id": 1}])  # fmt: skip
+    assert caller.write("comment", lambda: next(answers)()) == {"id": 1}
+    assert clock.sleeps == [5.0]
+
+
+def test_errors_carry_githubs_request_id() -> None:
+    from cml_action.forges.github.failures import describe
+    from cml_action.forges.github.rest import ApiError
+
+    denied = ApiError(403, {"message": "Resource not accessible by integration"}, {"X-GitHub-Request-Id": "AB:CD"})
+    assert describe(denied, "check", "o/r") == (
+        "publishing the check to o/r failed: GitHub answered 403 Resource not accessible by integration "
+        "(give the job `permissions: checks: write`) (GitHub request id AB:CD)"
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
 from cml_action.forges.base import CheckRequest, CommentRequest, PreparedImage, Target
-from cml_action.forges.gitlab import GitLabForge
+from cml_action.forges.gitlab.forge import GitLabForge
 from tests.fakes.gitlab import FakeGitLab, fixtures
 from tests.fakes.gitlab.fixtures import JOB_URL, gitlab_forge
 

@@ -25,6 +25,7 @@ OPTIONS = ForgeOptions(timeout=0.75, max_attempts=ATTEMPTS, max_backoff=0.01)
 
 FAULTS: dict[str, tuple[str, int, dict[str, Any]]] = {
     "502-burst": ("status", 2, {"status": 502}),
+    "500": ("status", 1, {"status": 500}),  # retried like GitHub's 500: one rule for both forges
     "503": ("status", 1, {"status": 503}),
     "429-retry-after": ("rate_limit_429", 1, {"retry_after": 1}),
     "reset": ("reset", 1, {}),

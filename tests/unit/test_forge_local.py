@@ -13,8 +13,8 @@ from PIL import Image
 from cml_action.context import RunContext
 from cml_action.forges import make_forge
 from cml_action.forges.base import CheckRequest, CommentRequest, ForgeOptions, Target
-from cml_action.forges.local import LocalForge
-from cml_action.forges.local_html import render_markdown, sanitise
+from cml_action.forges.local.forge import LocalForge
+from cml_action.forges.local.html import render_markdown, sanitise
 from cml_action.images import prepare_image_bytes
 
 MARKER = "<!-- cml-action:key=cml/report -->"

@@ -9,13 +9,13 @@ import pytest
 
 from cml_action.errors import PublishError
 from cml_action.forges.base import ForgeOptions
-from cml_action.forges.github import GitHubForge
-from cml_action.forges.github_assets import (
+from cml_action.forges.github.assets import (
     REF_RACE_BACKOFF_BASE_SECONDS,
     REF_RACE_BACKOFF_CAP_SECONDS,
     REF_RACE_BUDGET_SECONDS,
     full_jitter,
 )
+from cml_action.forges.github.forge import GitHubForge
 from tests.e2e.github_support import calls, context, image
 from tests.fakes.github import FakeGitHub
 from tests.unit.test_forge_github import FakeClock
@@ -97,5 +97,6 @@ def test_a_422_that_is_not_a_race_fails_at_once_with_one_line(fake_github: FakeG
     clock = FakeClock()
     with pytest.raises(PublishError) as failure:
         virtual_forge(gh, clock).publish_images([image(tmp_path, b"img")])
-    assert str(failure.value) == f"publishing the images to {gh.repo} failed: GitHub answered 422 Server Error"
+    text, _, request_id = str(failure.value).partition(" (GitHub request id ")
+    assert text == f"publishing the images to {gh.repo} failed: GitHub answered 422 Server Error" and request_id
     assert len(gh.api_requests("PATCH")) == 1 and clock.sleeps == []

@@ -1,8 +1,9 @@
-"""The stdlib GitHub REST client: headers, API prefix, pagination, typed errors, keep-alive, proxies and TLS.
+"""The HTTP stack of both forges: GitHub's REST client (headers, API prefix, pagination, typed errors, keep-alive),
+proxies and TLS as both forges see them (the same variables), and answers that are not what an API sends.
 
 A scripted loopback server answers each request from a queue and records what it got (request line, headers,
-body, which TCP connection). Proxies: a recording proxy for plain-HTTP origins, and a CONNECT proxy that tunnels
-to a TLS server whose certificate only `SSL_CERT_FILE` / `REQUESTS_CA_BUNDLE` make trusted.
+body, which TCP connection). Proxies: a recording proxy for plain-HTTP origins, and a CONNECT proxy (plain or
+itself behind TLS) that tunnels to a TLS server whose certificate only `CA_VARIABLES` make trusted.
 """
 
 from __future__ import annotations
@@ -24,20 +25,20 @@ from typing import Any
 
 import pytest
 
-from cml_action.forges.github_http import classify
-from cml_action.forges.github_rest import (
+from cml_action.forges.github.failures import classify
+from cml_action.forges.github.rest import (
     ApiError,
     ConnectionLost,
     ConnectTimeout,
     GitHubRest,
     ResponseTimeout,
     RestError,
-    bypasses_proxy,
+    UntrustedCertificate,
 )
 
 TOKEN = "ghs_" + "S3CRET" * 6
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
-                   "no_proxy", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")  # fmt: skip
+                   "no_proxy", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # fmt: skip
 
 
 @dataclass
@@ -169,7 +170,7 @@ def test_an_error_answer_is_typed_and_never_carries_the_token(server: Scripted) 
         GitHubRest(server.url, TOKEN, timeout=2).request("GET", "/user")
     error = caught.value
     assert (error.status, error.documentation_url) == (401, "https://docs.github.com/rest")
-    assert (error.retry_after, error.ratelimit_reset) == ("7", "1700000000")
+    assert (error.headers["retry-after"], error.headers["x-ratelimit-reset"]) == ("7", "1700000000")
     assert error.message == "Bad credentials ***"
     assert TOKEN not in str(error) + repr(error.data) + repr(error.headers)
 
@@ -212,10 +213,11 @@ def test_a_dropped_connection_and_a_stall_are_distinct_transport_errors(server: 
 
 
 def test_a_connect_timeout_means_nothing_was_sent(monkeypatch: pytest.MonkeyPatch, server: Scripted) -> None:
-    def never(self: object) -> None:
+    def never(*args: object, **kwargs: object) -> None:
         raise TimeoutError("timed out")
 
-    monkeypatch.setattr("http.client.HTTPConnection.connect", never)
+    monkeypatch.setattr("urllib3.util.connection.create_connection", never)
+    monkeypatch.setattr("urllib3.connection.connection.create_connection", never)
     with pytest.raises(ConnectTimeout) as caught:
         GitHubRest(server.url, TOKEN, timeout=0.1).request("POST", "/x", body={})
     failure = classify(caught.value)
@@ -228,25 +230,6 @@ def test_an_idle_connection_the_server_closed_is_replaced(server: Scripted) -> N
     client = GitHubRest(server.url, TOKEN, timeout=2)
     assert [client.request("GET", "/a"), client.request("GET", "/b")] == [1, 2]
     assert len({s.connection for s in server.seen}) == 2
-
-
-@pytest.mark.parametrize(
-    ("host", "port", "no_proxy", "bypass"),
-    [
-        ("api.github.com", 443, "", False),
-        ("api.github.com", 443, "*", True),
-        ("api.github.com", 443, "github.com", True),
-        ("api.github.com", 443, ".github.com", True),
-        ("notgithub.com", 443, "github.com", False),
-        ("ghe.corp", 8443, "ghe.corp:8443", True),
-        ("ghe.corp", 443, "ghe.corp:8443", False),
-        ("10.1.2.3", 443, "localhost, 10.0.0.0/8", True),
-        ("127.0.0.1", 80, "127.0.0.1", True),
-        ("::1", 80, "[::1]:80", True),
-    ],
-)
-def test_no_proxy_entries(host: str, port: int, no_proxy: str, bypass: bool) -> None:
-    assert bypasses_proxy(host, port, no_proxy) is bypass
 
 
 class Recorder(ThreadingHTTPServer):
@@ -292,7 +275,7 @@ def test_http_proxy_gets_absolute_uris_with_its_credentials(
     monkeypatch.setenv("HTTP_PROXY", recorder.url.replace("http://", "http://user:p%40ss@"))
     GitHubRest("http://ghe.invalid/api/v3", TOKEN, timeout=2).request("GET", "/user")
     ((line, headers),) = recorder.seen
-    assert line == "GET http://ghe.invalid:80/api/v3/user HTTP/1.1"
+    assert line == "GET http://ghe.invalid/api/v3/user HTTP/1.1"
     assert headers["proxy-authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
 
 
@@ -378,7 +361,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[Scripted, Path]]:
         yield running, cert
 
 
-@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 def test_https_through_a_tunnel_with_a_custom_ca(
     monkeypatch: pytest.MonkeyPatch, tls_server: tuple[Scripted, Path], variable: str
 ) -> None:
@@ -393,7 +376,7 @@ def test_https_through_a_tunnel_with_a_custom_ca(
         assert tunnel.targets == [f"localhost:{server.server_address[1]}"]
         assert server.seen[0].line == "GET /api/v3/user HTTP/1.1"
         monkeypatch.delenv(variable)
-        with pytest.raises(ConnectionLost):  # without the CA the certificate is not trusted
+        with pytest.raises(UntrustedCertificate):  # without the CA the certificate is not trusted
             GitHubRest(api, TOKEN, timeout=5).request("GET", "/user")
 
 
@@ -408,10 +391,8 @@ def test_an_unsupported_proxy_is_one_publish_error_line(monkeypatch: pytest.Monk
         with pytest.raises(PublishError) as caught:
             instance.post_comment(comment("x"))
         assert gh.requests == []
-    assert str(caught.value) == (
-        f"publishing the comment to {gh.repo} failed: RestError: the proxy socks5://proxy.invalid is not supported: "
-        "only http:// proxy URLs are (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)"
-    )
+    assert str(caught.value) == f"publishing the comment to {gh.repo} failed: Missing dependencies for SOCKS support."
+    assert "pa55word" not in str(caught.value)
 
 
 def test_a_missing_ca_bundle_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -422,3 +403,107 @@ def test_a_missing_ca_bundle_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path:
         str(caught.value)
         == f"the CA bundle SSL_CERT_FILE={tmp_path / 'missing.pem'} cannot be loaded: No such file or directory"
     )
+
+
+# -- one HTTP stack: the same TLS and proxy rules on both forges, and one-line errors for what retrying cannot fix ---
+
+
+def _github_forge(api_url: str, sleeps: list[float]) -> Any:
+    from cml_action.context import RunContext
+    from cml_action.forges.base import ForgeOptions
+    from cml_action.forges.github.forge import GitHubForge
+
+    ctx = RunContext(forge="github", workspace=Path("."), head_sha="a" * 40, event="pull_request", repo="o/r",
+                     api_url=api_url, server_url=api_url, token=TOKEN, token_source="input", pr_number=1)  # fmt: skip
+    options = ForgeOptions(write_interval=0.0, timeout=5.0, max_attempts=5, max_backoff=1.0)
+    return GitHubForge(ctx, options, sleep=sleeps.append)
+
+
+def _gitlab_forge(api_url: str, tmp_path: Path, sleeps: list[float]) -> Any:
+    from cml_action.forges.base import ForgeOptions
+    from cml_action.forges.gitlab.context import gitlab_context
+    from cml_action.forges.gitlab.forge import GitLabForge
+
+    env = {"GITLAB_CI": "true", "CI_SERVER_URL": api_url.removesuffix("/api/v4"), "CI_API_V4_URL": api_url,
+           "CI_PROJECT_ID": "42", "CI_PROJECT_PATH": "g/p", "CI_COMMIT_SHA": "a" * 40, "CI_JOB_TOKEN": "job",
+           "CML_TOKEN": TOKEN, "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main"}  # fmt: skip
+    ctx = gitlab_context(env, tmp_path)
+    options = ForgeOptions(timeout=5.0, max_attempts=5, max_backoff=0.01)
+    return GitLabForge(ctx, options, sleep=sleeps.append)
+
+
+def _comment() -> Any:
+    from cml_action.forges.base import CommentRequest, Target
+
+    return CommentRequest("report\n<!-- k -->", "<!-- k -->", Target("auto"), "update")
+
+
+def test_an_untrusted_certificate_is_named_at_once_on_both_forges(
+    tls_server: tuple[Scripted, Path], tmp_path: Path
+) -> None:
+    from cml_action.errors import PublishError
+
+    server, _cert = tls_server
+    origin = f"https://localhost:{server.server_address[1]}"
+    github_sleeps: list[float] = []
+    with pytest.raises(PublishError) as github:
+        _github_forge(f"{origin}/api/v3", github_sleeps).post_comment(_comment())
+    gitlab_sleeps: list[float] = []
+    with pytest.raises(PublishError) as gitlab:
+        _gitlab_forge(f"{origin}/api/v4", tmp_path, gitlab_sleeps).post_comment(_comment())
+    fix = (
+        "the TLS certificate of localhost is not trusted by the default CA bundle (a private CA, e.g. GitHub "
+        "Enterprise or self-managed GitLab?): set REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) to a PEM file that includes "
+        "that CA"
+    )
+    assert str(github.value) == f"publishing the comment to o/r failed: {fix}"
+    assert str(gitlab.value).endswith(f"failed: {fix}") and str(gitlab.value).startswith("GitLab: ")
+    assert (github_sleeps, gitlab_sleeps, server.seen) == ([], [], [])  # not retried: it cannot fix itself
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_gitlab_trusts_the_same_ca_variables_as_github(
+    monkeypatch: pytest.MonkeyPatch, tls_server: tuple[Scripted, Path], variable: str, tmp_path: Path
+) -> None:
+    from cml_action.forges.gitlab.client import LastResponse, make_client
+
+    server, cert = tls_server
+    monkeypatch.setenv(variable, str(cert))
+    forge = _gitlab_forge(f"https://localhost:{server.server_address[1]}/api/v4", tmp_path, [])
+    server.answers.append(Answer(body={"username": "octocat"}))
+    client = make_client(forge._ctx, forge._options, LastResponse())
+    assert client.http_get("/user") == {"username": "octocat"}
+    assert server.seen[0].line == "GET /api/v4/user HTTP/1.1"
+
+
+def test_https_proxy_urls_are_supported(monkeypatch: pytest.MonkeyPatch, tls_server: tuple[Scripted, Path]) -> None:
+    server, cert = tls_server
+    tunnel = Tunnel()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, cert.with_name("key.pem"))
+    tunnel.socket = context.wrap_socket(tunnel.socket, server_side=True)
+    for _running in _serve(tunnel):
+        monkeypatch.setenv("HTTPS_PROXY", f"https://localhost:{tunnel.server_address[1]}")
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted for the proxy and for the API alike
+        server.answers.append(Answer(body={"login": "octocat"}))
+        api = f"https://localhost:{server.server_address[1]}/api/v3"
+        assert GitHubRest(api, TOKEN, timeout=5).request("GET", "/user") == {"login": "octocat"}
+        assert tunnel.targets == [f"localhost:{server.server_address[1]}"]
+
+
+def test_an_html_page_with_status_200_is_a_publish_error_naming_the_host(server: Scripted, tmp_path: Path) -> None:
+    from cml_action.errors import PublishError
+
+    sso = Answer(raw=b"<html><title>Sign in</title></html>", headers={"Content-Type": "text/html; charset=utf-8"})
+    server.answers += [sso, sso]
+    with pytest.raises(PublishError) as github:
+        _github_forge(server.url, []).post_comment(_comment())
+    assert str(github.value) == (
+        "publishing the comment to o/r failed: 127.0.0.1 answered 200 with a page that is not JSON (text/html): a "
+        "proxy or single sign-on page in front of the API? Check the API URL and the proxy settings (HTTPS_PROXY, "
+        "NO_PROXY)"
+    )
+    with pytest.raises(PublishError) as gitlab:
+        _gitlab_forge(f"{server.url}/api/v4", tmp_path, []).post_comment(_comment())
+    assert "127.0.0.1 answered with a page that is not JSON" in str(gitlab.value)
+    assert "\n" not in str(github.value) + str(gitlab.value)

@@ -92,17 +92,6 @@ def test_token_is_not_in_repr() -> None:
     assert "s3cr3t" not in repr(parse_settings({"INPUT_TOKEN": "s3cr3t"}))
 
 
-def test_readme_inputs_table_is_current() -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gen_readme_inputs", ROOT / "tools" / "gen_readme_inputs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert module.render(readme) == readme, "README inputs table is stale: run python tools/gen_readme_inputs.py"
-
-
 def test_report_help_prints_every_input_even_with_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
     from cml_action.cli import build_parser
 

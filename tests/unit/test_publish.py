@@ -41,3 +41,23 @@ def test_without_summary_only_the_report_file_is_written(tmp_path: Path, monkeyp
     writer.write(report("again"))
     assert not summary.exists()
     assert writer.path.read_text(encoding="utf-8") == assemble(report("again"))
+
+
+def test_the_core_asks_the_forges_traits_never_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from cml_action import forges
+    from cml_action.context import RunContext
+    from cml_action.forges.base import Traits
+    from cml_action.inputs import parse_settings
+    from cml_action.publish import wants_note
+
+    # A new forge is one module plus one line where forges are chosen; nothing in the core names it.
+    module = types.ModuleType("bitbucket_forge")
+    module.BitbucketForge = type("BitbucketForge", (), {"traits": Traits(False, "Pipeline", False, False)})  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bitbucket_forge", module)
+    monkeypatch.setitem(forges._CLASSES, "bitbucket", ("bitbucket_forge", "BitbucketForge"))
+    check_only = parse_settings({"INPUT_SEND-AS": "check"})
+    assert wants_note(check_only, RunContext(forge="bitbucket", workspace=Path("."), head_sha=""))
+    assert not wants_note(check_only, RunContext(forge="github", workspace=Path("."), head_sha=""))

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cml_action.forges.github.forge import COMMENT_LIMIT as GITHUB_COMMENT_LIMIT
 from cml_action.report.assemble import find_marker_key, marker_for
 from cml_action.report.blocks import close_open_blocks, closers_for
-from cml_action.report.limits import GITHUB_COMMENT_LIMIT, fit_to_limit
+from cml_action.report.limits import fit_to_limit
 from cml_action.report.spans import closes_fence, fence_opener
 
 HINT = "the job summary and report-file"

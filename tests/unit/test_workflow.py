@@ -148,21 +148,6 @@ def test_mask_each_line_and_nothing_off_github() -> None:
     assert off.getvalue() == ""
 
 
-def test_untrusted_text_cannot_issue_commands() -> None:
-    hostile = "ok\n::set-output name=x::pwned\n::add-mask::ok\n::stop-commands::abc\n::abc::\n::error::fake"
-    out = io.StringIO()
-    workflow.echo_untrusted(hostile, env=ON, stream=out)
-    assert hostile in out.getvalue()
-    assert run_commands(out.getvalue()) == []
-    assert run_commands(hostile) != []  # the harness does see commands when they are not wrapped
-
-
-def test_untrusted_text_is_plain_off_github() -> None:
-    out = io.StringIO()
-    workflow.echo_untrusted("::set-output name=x::y", env=OFF, stream=out)
-    assert out.getvalue() == "::set-output name=x::y\n"
-
-
 def test_off_github_a_message_stays_one_line_without_control_characters() -> None:
     out = io.StringIO()
     workflow.warning("image 'a\nERROR: Job failed \x1b[8mhidden' is missing", env=OFF, stream=out)
@@ -173,6 +158,3 @@ def test_on_github_escape_sequences_are_shown_not_interpreted() -> None:
     out = io.StringIO()
     workflow.error("bad \x1b[31mred\x07", title="t\x1b", env=ON, stream=out)
     assert out.getvalue() == "::error title=t\\x1b::bad \\x1b[31mred\\x07\n"
-    echoed = io.StringIO()
-    workflow.echo_untrusted("line\n\x1b[2Kwiped\ttab", env=OFF, stream=echoed)
-    assert echoed.getvalue() == "line\n\\x1b[2Kwiped\ttab\n"

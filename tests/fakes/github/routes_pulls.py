@@ -10,9 +10,9 @@ the setting is off.
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
+from ..git_mirror import branch_sha
 from . import shapes
 from .errors import ApiError, not_found, unprocessable, validation_failed
 from .routing import Ctx, Response, created, route
@@ -23,13 +23,7 @@ MERGE_METHODS = {"MERGE": "merge", "SQUASH": "squash", "REBASE": "rebase"}
 
 
 def _head_sha(repo: Repo, branch: str) -> str | None:
-    if f"heads/{branch}" in repo.refs:
-        return repo.refs[f"heads/{branch}"]
-    if not repo.git_mirror:
-        return None
-    command = ["git", "--git-dir", repo.git_mirror, "rev-parse", "--verify", "-q", f"refs/heads/{branch}"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    return done.stdout.strip() or None
+    return repo.refs.get(f"heads/{branch}") or branch_sha(repo.git_mirror, branch)
 
 
 @route("post", "/repos/{owner}/{repo}/pulls")

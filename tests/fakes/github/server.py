@@ -17,7 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import routes_checks, routes_comments, routes_git, routes_pulls, routes_repo  # noqa: F401  (register routes)
+from . import (  # noqa: F401  (register routes)
+    routes_actions,
+    routes_checks,
+    routes_comments,
+    routes_git,
+    routes_pulls,
+    routes_repo,
+)
 from .errors import ApiError, SpecViolation, bad_credentials, not_accessible_by_integration, not_found
 from .faults import SECONDARY_RATE_LIMIT_MESSAGE, Fault
 from .routing import ROUTES, Ctx, Response
@@ -145,6 +152,8 @@ class Handler(BaseHTTPRequestHandler):
                 return early
         if not enterprise and method == "GET" and (web := WEB_RAW.match(path)):
             return fake.web_raw(web.group("owner"), web.group("repo"), web.group("commit"), web.group("path"))
+        if not enterprise and method == "GET" and path.startswith(routes_actions.STORAGE_PREFIX):
+            return routes_actions.storage(fake.state, path)
         response = self._api(method, path, enterprise, query, raw, token)
         if fault is not None and fault.kind == "apply_then_drop":
             raise Dropped()

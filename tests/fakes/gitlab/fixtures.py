@@ -66,9 +66,9 @@ def gitlab_env(server: FakeGitLab, *, mr: bool = True, token: str | None = None,
 def gitlab_forge(server: FakeGitLab, workspace: Any, *, mr: bool = True, options: Any = None,
                  sleep: Callable[[float], None] | None = None, **env: str) -> Any:  # fmt: skip
     """A GitLabForge for a job of the default project (no real sleeping between retries unless `sleep` says so)."""
-    from cml_action.context_gitlab import gitlab_context
     from cml_action.forges.base import ForgeOptions
-    from cml_action.forges.gitlab import GitLabForge
+    from cml_action.forges.gitlab.context import gitlab_context
+    from cml_action.forges.gitlab.forge import GitLabForge
 
     ctx = gitlab_context(gitlab_env(server, mr=mr, **env), workspace)
     chosen = options or ForgeOptions(timeout=10.0, max_attempts=5, max_backoff=0.01)

@@ -8,21 +8,13 @@ answers 200 and leaves the MR open until the pipeline passes. Parameters may com
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
+from ..git_mirror import branch_sha
 from .routes import ApiError, Req, mr_api, not_found, route
-from .state import MergeRequest, Project
+from .state import MergeRequest
 
 TRUE = (True, "true", "True", "1")
-
-
-def _branch_sha(project: Project, branch: str) -> str | None:
-    if not project.git_mirror:
-        return None
-    command = ["git", "--git-dir", project.git_mirror, "rev-parse", "--verify", "-q", f"refs/heads/{branch}"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    return done.stdout.strip() or None
 
 
 @route("GET", "/projects/:id/merge_requests")
@@ -44,7 +36,7 @@ def create_mr(req: Req) -> tuple[int, Any]:
     if not source or not target or not title:
         raise ApiError(400, "source_branch, target_branch, title are missing, at least one parameter is required",
                        key="error")  # fmt: skip
-    sha = _branch_sha(project, source)
+    sha = branch_sha(project.git_mirror, source)
     if sha is None:
         raise ApiError(422, ["Source branch does not exist"])
     for mr in project.mrs.values():

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cml_action.forges.base import PreparedImage
-from cml_action.forges.github_http import Caller
-from cml_action.forges.github_rest import ApiError, GitHubRest
+from cml_action.forges.github.rest import ApiError, GitHubRest
+from cml_action.forges.retry import Retrier
 
 ASSET_ROOT = "cml"
 BLOB_MODE = "100644"
@@ -82,7 +82,7 @@ class AssetPublisher:
         repo: str,
         server_url: str,
         branch: str,
-        caller: Caller,
+        retrier: Retrier,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         budget: float = REF_RACE_BUDGET_SECONDS,
@@ -93,7 +93,7 @@ class AssetPublisher:
         self._api = f"/repos/{repo}"
         self._server_url = server_url
         self._branch = branch
-        self._caller = caller
+        self._retrier = retrier
         self._blobs: dict[str, str] = {}  # asset path -> blob sha created by this publisher
         self._sleep = sleep
         self._clock = clock
@@ -118,7 +118,7 @@ class AssetPublisher:
             paths = frozenset(entry["path"] for entry in tree.get("tree", []) if entry.get("type") == "blob")
             return BranchTip(commit=commit, tree=tree["sha"], paths=paths)
 
-        return self._caller.read("images", self._repo, read)
+        return self._retrier.read("images", read)
 
     def _blob_for(self, path: str, image: PreparedImage) -> str:
         if path not in self._blobs:
@@ -126,9 +126,8 @@ class AssetPublisher:
             # Not paced like a write: the blobs are parts of one commit, and a blob is content-addressed, so
             # sending it again after a lost answer yields the same sha (safe to retry like a read). Pacing each
             # blob made 20 000 images cost 5.6 hours.
-            created = self._caller.read(
+            created = self._retrier.read(
                 "images",
-                self._repo,
                 lambda: self._request("POST", "/git/blobs", body={"content": content, "encoding": "base64"}),
             )
             self._blobs[path] = created["sha"]
@@ -142,15 +141,13 @@ class AssetPublisher:
         tree_body: dict[str, Any] = {"tree": entries}
         if tip is not None:
             tree_body["base_tree"] = tip.tree
-        tree = self._caller.write("images", self._repo, lambda: self._request("POST", "/git/trees", body=tree_body))
+        tree = self._retrier.write("images", lambda: self._request("POST", "/git/trees", body=tree_body))
         commit_body = {
             "message": f"cml-action: publish {len(entries)} image(s)",
             "tree": tree["sha"],
             "parents": [tip.commit] if tip is not None else [],
         }
-        commit = self._caller.write(
-            "images", self._repo, lambda: self._request("POST", "/git/commits", body=commit_body)
-        )
+        commit = self._retrier.write("images", lambda: self._request("POST", "/git/commits", body=commit_body))
         return str(commit["sha"])
 
     def _move_ref(self, tip: BranchTip | None, commit: str) -> None:
@@ -171,7 +168,7 @@ class AssetPublisher:
             return True
 
         try:
-            self._caller.write("images", self._repo, move, refind=landed)
+            self._retrier.write("images", move, refind=landed)
         except RefMoved:
             if landed():  # our own earlier attempt landed and its response was lost
                 return

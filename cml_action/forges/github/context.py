@@ -27,7 +27,6 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
 PR_EVENTS = ("pull_request", "pull_request_target")
 # checkout's default fetch-depth on GitHub.
-GITHUB_CHECKOUT_DEPTH = 1
 PREVIOUS_COMMIT = "HEAD~1"
 # GitHub caps webhook payloads at 25 MB; a bigger (or endless, /dev/zero) "payload" is not an event.
 MAX_EVENT_BYTES = 32 * MIB
@@ -165,6 +164,5 @@ def github_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         workflow=env.get("GITHUB_WORKFLOW") or "cml",
         job=env.get("GITHUB_JOB") or "report",
         run_id=run_id,
-        shallow_depth_hint=GITHUB_CHECKOUT_DEPTH,
         default_branch=_text(_dig(payload, "repository", "default_branch")),
     )

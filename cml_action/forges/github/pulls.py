@@ -16,8 +16,8 @@ from typing import Any
 from cml_action.context import RunContext
 from cml_action.errors import CmlError
 from cml_action.forges.base import MergeMethod, Published, PullRequestRequest
-from cml_action.forges.github_http import Caller
-from cml_action.forges.github_rest import ApiError, GitHubRest
+from cml_action.forges.github.rest import ApiError, GitHubRest
+from cml_action.forges.retry import Retrier
 
 AUTO_MERGE_MUTATION = (
     "mutation($id: ID!, $method: PullRequestMergeMethod!) { enablePullRequestAutoMerge(input: "
@@ -32,9 +32,9 @@ def graphql_url(api_url: str) -> str:
 
 
 class GitHubPulls:
-    def __init__(self, client: GitHubRest, caller: Caller, ctx: RunContext, *, timeout: float) -> None:
+    def __init__(self, client: GitHubRest, retrier: Retrier, ctx: RunContext, *, timeout: float) -> None:
         self._client = client
-        self._caller = caller
+        self._retrier = retrier
         self._ctx = ctx
         self._api = f"/repos/{ctx.repo}"
         self._timeout = timeout
@@ -51,13 +51,12 @@ class GitHubPulls:
         def lookup() -> dict[str, Any] | None:
             return next(iter(self._client.pages(f"{self._api}/pulls", query=query)), None)
 
-        return self._caller.read("pull request", self._ctx.repo, lookup)
+        return self._retrier.read("pull request", lookup)
 
     def _create(self, request: PullRequestRequest) -> dict[str, Any]:
         body = {"title": request.title, "head": request.source, "base": request.target, "body": request.body}
-        created: dict[str, Any] = self._caller.write(
+        created: dict[str, Any] = self._retrier.write(
             "pull request",
-            self._ctx.repo,
             lambda: self._client.request("POST", f"{self._api}/pulls", body=body),
             refind=lambda: self._find(request),  # a lost answer: the PR may exist already
         )
@@ -66,9 +65,8 @@ class GitHubPulls:
     def _auto_merge(self, pull: dict[str, Any], method: MergeMethod) -> str:
         graphql = GitHubRest(graphql_url(self._ctx.api_url), self._ctx.token, timeout=self._timeout)
         variables = {"id": pull["node_id"], "method": method.upper()}
-        answer = self._caller.write(
+        answer = self._retrier.write(
             "pull request",
-            self._ctx.repo,
             lambda: graphql.request("POST", "", body={"query": AUTO_MERGE_MUTATION, "variables": variables}),
         )
         errors = [str(e.get("message", "")) for e in (answer or {}).get("errors") or [] if isinstance(e, dict)]
@@ -81,9 +79,8 @@ class GitHubPulls:
     def _merge_now(self, pull: dict[str, Any], method: MergeMethod) -> str:
         path = f"{self._api}/pulls/{pull['number']}/merge"
         try:
-            self._caller.write(
+            self._retrier.write(
                 "pull request",
-                self._ctx.repo,
                 lambda: self._client.request("PUT", path, body={"merge_method": method, "sha": pull["head"]["sha"]}),
             )
         except ApiError as exc:

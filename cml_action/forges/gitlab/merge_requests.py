@@ -13,7 +13,7 @@ from typing import Any
 
 from cml_action.errors import CmlError
 from cml_action.forges.base import MergeMethod, Published, PullRequestRequest
-from cml_action.forges.gitlab_http import Retrier
+from cml_action.forges.retry import Retrier
 
 
 class GitLabMergeRequests:
@@ -27,7 +27,7 @@ class GitLabMergeRequests:
         return Published(str(mr.web_url), str(mr.iid), f"MR !{mr.iid}"), note
 
     def _find(self, request: PullRequestRequest) -> Any:
-        found = self._retrier.run(
+        found = self._retrier.read(
             "list the merge requests",
             lambda: self._project.mergerequests.list(
                 source_branch=request.source, target_branch=request.target, state="opened", get_all=False
@@ -42,16 +42,16 @@ class GitLabMergeRequests:
             "title": request.title,
             "description": request.body,
         }
-        return self._retrier.run(
+        return self._retrier.write(
             "open the merge request",
             lambda: self._project.mergerequests.create(payload),
-            recover=lambda: self._find(request),  # a lost answer: the MR may exist already
+            refind=lambda: self._find(request),  # a lost answer: the MR may exist already
         )
 
     def _merge(self, mr: Any, method: MergeMethod) -> str:
         extra = {"squash": True} if method == "squash" else {}
         try:
-            self._retrier.run(
+            self._retrier.write(
                 "merge the merge request",
                 lambda: mr.merge(merge_when_pipeline_succeeds=True, auto_merge=True, **extra),
             )

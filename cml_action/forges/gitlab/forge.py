@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cml_action.context_gitlab import JOB_TOKEN_SOURCE
 from cml_action.errors import CmlError, PublishError, ReadOnlyToken
 from cml_action.forges.base import (
     CheckRequest,
@@ -30,9 +29,11 @@ from cml_action.forges.base import (
     Published,
     PullRequestRequest,
     Target,
+    Traits,
 )
-from cml_action.forges.gitlab_http import LastResponse, Retrier, make_client
-from cml_action.forges.gitlab_notes import (
+from cml_action.forges.gitlab.client import LastResponse, gitlab_retrier, make_client
+from cml_action.forges.gitlab.context import JOB_TOKEN_SOURCE
+from cml_action.forges.gitlab.notes import (
     CommitDiscussionStore,
     NoteRef,
     NotesStore,
@@ -57,12 +58,15 @@ _UPLOAD_LINK = re.compile(r"(/uploads/[0-9a-f]{16,64}/([0-9a-f]{64}\.[a-z0-9]{2,
 class GitLabForge:
     name = "gitlab"
     limits = Limits(comment=NOTE_LIMIT, check=NOTE_LIMIT)
+    # A commit status holds 255 characters: the report itself goes in a note too.
+    traits = Traits(check_holds_report=False, run_link_label="Pipeline", job_summary=False, writes_files=False,
+                    pull_request_noun="Merge Request")  # fmt: skip
 
     def __init__(self, ctx: RunContext, options: ForgeOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._ctx = ctx
         self._options = options
         self._last = LastResponse()
-        self.retrier = Retrier(options.max_attempts, options.max_backoff, self._last, sleep, _hints(ctx))
+        self.retrier = gitlab_retrier(self._last, _hints(ctx), options, sleep)
         self._client: Any = None
         self._me: int | None = None  # the token's user id, once asked
         self._asked_me = False
@@ -84,7 +88,7 @@ class GitLabForge:
             )
 
     def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
-        from cml_action.forges import gitlab_job_uploads as job
+        from cml_action.forges.gitlab import job_uploads as job
 
         record = job.record_file(self._ctx)
         reusable = job.recall(record)  # what this job uploaded already, in an earlier command
@@ -140,13 +144,13 @@ class GitLabForge:
                     return status
             return None
 
-        status = self.retrier.run("set the commit status", lambda: commit.statuses.create(payload), recover=find_lost)
+        status = self.retrier.write("set the commit status", lambda: commit.statuses.create(payload), refind=find_lost)
         return Published(self._web(f"/-/commit/{request.head_sha}"), str(status.id), f"commit {request.head_sha[:8]}")
 
     # -- notes -----------------------------------------------------------------------------------------------------
 
     def _list(self, store: NoteStore) -> Sequence[NoteRef]:
-        return self.retrier.run(f"list the notes of {store.where}", store.list)
+        return self.retrier.read(f"list the notes of {store.where}", store.list)
 
     def _ours(self, notes: Sequence[NoteRef], request: CommentRequest) -> list[NoteRef]:
         marked = [note for note in notes if request.identifies(note.body)]
@@ -160,7 +164,9 @@ class GitLabForge:
             fresh = [note for note in self._ours(store.list(), request) if note.note_id not in known_ids]
             return fresh[-1] if fresh else None
 
-        created = self.retrier.run(f"create the report on {store.where}", lambda: store.create(body), recover=find_lost)
+        created = self.retrier.write(
+            f"create the report on {store.where}", lambda: store.create(body), refind=find_lost
+        )
         if not self._asked_me and created.author_id is not None:
             self._asked_me, self._me = True, created.author_id  # we wrote it: no GET /user needed later
         return created
@@ -193,8 +199,8 @@ class GitLabForge:
             return _edited(store.list(), note, body)
 
         try:
-            return self.retrier.run(
-                f"update the report on {store.where}", lambda: store.update(note, body), recover=landed
+            return self.retrier.write(
+                f"update the report on {store.where}", lambda: store.update(note, body), refind=landed
             )
         except PublishError:
             # Re-read before failing: the edit may have landed with every answer lost; or the note was deleted
@@ -215,7 +221,7 @@ class GitLabForge:
             return True if not any(n.note_id == note.note_id for n in store.list()) else None
 
         try:
-            self.retrier.run(f"delete the old report on {store.where}", lambda: store.delete(note), recover=gone)
+            self.retrier.write(f"delete the old report on {store.where}", lambda: store.delete(note), refind=gone)
         except PublishError:
             if self._still_there(store, note):
                 raise
@@ -228,7 +234,7 @@ class GitLabForge:
         if not self._asked_me:
             self._asked_me = True
             try:
-                data = self.retrier.run("read the token's user", lambda: self._gl().http_get("/user"))
+                data = self.retrier.read("read the token's user", lambda: self._gl().http_get("/user"))
             except PublishError:
                 data = None
             self._me = int(data["id"]) if isinstance(data, dict) and isinstance(data.get("id"), int) else None
@@ -267,7 +273,7 @@ class GitLabForge:
 
     def _open_mr_of_commit(self) -> int | None:
         commit = self._project().commits.get(self._ctx.head_sha, lazy=True)
-        found = self.retrier.run(
+        found = self.retrier.read(
             "find the merge requests of the commit",
             lambda: list(commit.merge_requests(iterator=True, per_page=100, state="opened")),
         )
@@ -290,7 +296,7 @@ class GitLabForge:
         data = image.path.read_bytes()
         project = self._project()
         # A lost answer leaves an unreferenced upload behind, invisible and harmless: retrying blindly is fine.
-        result = self.retrier.run(f"upload {image.path.name}", lambda: project.upload(image.name, filedata=data))
+        result = self.retrier.write(f"upload {image.path.name}", lambda: project.upload(image.name, filedata=data))
         url = result.get("url") if isinstance(result, dict) else None
         if not isinstance(url, str) or not url:
             raise PublishError(f"GitLab: the upload of {image.path.name} answered without a url")
@@ -309,6 +315,12 @@ class GitLabForge:
             if me is not None and note.author_id == me:
                 links.update({name: url for url, name in _UPLOAD_LINK.findall(note.body)})
         return links
+
+    def shareable_url(self, url: str) -> str:
+        """GitLab answers uploads as `/uploads/…`, relative to the project (CML printed project URL + path too)."""
+        if url.startswith("/uploads/") and self._ctx.server_url and self._ctx.repo:
+            return f"{self._ctx.server_url.rstrip('/')}/{self._ctx.repo}{url}"
+        return url
 
     # -- plumbing --------------------------------------------------------------------------------------------------
 
@@ -331,7 +343,7 @@ class GitLabForge:
         return ("oauth2", self._ctx.token)
 
     def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
-        from cml_action.forges.gitlab_merge_requests import GitLabMergeRequests
+        from cml_action.forges.gitlab.merge_requests import GitLabMergeRequests
 
         return GitLabMergeRequests(self._project(), self.retrier).open(request)
 

@@ -166,7 +166,7 @@ def sanitise(fragment: str) -> str:
 
 
 def page(title: str, body_html: str) -> str:
-    css = resources.files("cml_action.forges").joinpath("local_report.css").read_text(encoding="utf-8")
+    css = resources.files("cml_action.forges.local").joinpath("report.css").read_text(encoding="utf-8")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

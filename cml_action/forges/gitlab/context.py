@@ -23,7 +23,6 @@ from cml_action.gitrepo import ZERO_SHA
 from cml_action.surface import current
 
 MR_EVENT = "merge_request_event"
-GITLAB_CLONE_DEPTH = 20  # GitLab's default GIT_DEPTH for new projects
 PREVIOUS_COMMIT = "HEAD~1"
 # Variables that may hold a usable token, best first (CML users have REPO_TOKEN or GITLAB_TOKEN set already).
 TOKEN_VARIABLES = ("CML_TOKEN", "REPO_TOKEN", "GITLAB_TOKEN")
@@ -110,6 +109,5 @@ def gitlab_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         job=env.get("CI_JOB_NAME", "").strip() or "report",
         run_id=env.get("CI_PIPELINE_ID", "").strip(),
         job_url=env.get("CI_JOB_URL", "").strip(),
-        shallow_depth_hint=GITLAB_CLONE_DEPTH,
         default_branch=env.get("CI_DEFAULT_BRANCH", "").strip(),
     )

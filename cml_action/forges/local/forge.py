@@ -13,8 +13,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cml_action.context import RunContext
-from cml_action.forges.base import CheckRequest, CommentRequest, ForgeOptions, Limits, PreparedImage, Published
-from cml_action.forges.local_html import page, render_markdown
+from cml_action.forges.base import (
+    CheckRequest,
+    CommentRequest,
+    ForgeOptions,
+    Limits,
+    PreparedImage,
+    Published,
+    Traits,
+)
+from cml_action.forges.local.html import page, render_markdown
 
 # No API to reject a body; large enough that the pipeline never truncates a local report.
 LOCAL_LIMIT = 10_000_000
@@ -23,6 +31,7 @@ LOCAL_LIMIT = 10_000_000
 class LocalForge:
     name = "local"
     limits = Limits(comment=LOCAL_LIMIT, check=LOCAL_LIMIT)
+    traits = Traits(check_holds_report=True, run_link_label="Workflow run", job_summary=False, writes_files=True)
 
     def __init__(self, ctx: RunContext, options: ForgeOptions) -> None:
         self.ctx = ctx
@@ -64,6 +73,12 @@ class LocalForge:
         )
         path = self._write("check.html", page(request.title, banner + render_markdown(request.summary)))
         return Published(url=path.resolve().as_uri(), where="check.html")
+
+    def shareable_url(self, url: str) -> str:
+        """Links are relative to the output folder: a printed one must work from anywhere."""
+        if "://" in url or url.startswith("/"):
+            return url
+        return str((self.output_dir / url).resolve())
 
     def _write(self, name: str, text: str) -> Path:
         self.output_dir.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
-"""The GitHub forge (REST via `github_rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
+"""The GitHub forge (REST via `rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
 
 Requests are kept to what the report needs: no `GET /repos/{o}/{r}` (paths are built from the name), the sticky
 search reads ceil(comments / 100) pages, and each report is one write; a create is followed by one more search, so
-that runs of the same key racing each other leave one report (`_keep_newest`). Retries, pacing and error lines live in
-`github_http`, token facts in `github_tokens`, the image commit in `github_assets`.
+that runs of the same key racing each other leave one report (`_keep_newest`). Retries and pacing live in `retry`
+(GitHub's verdicts and error lines in `failures`), token facts in `tokens`, the image commit in
+`assets`.
 
 Which comments are "ours": the marker must match AND the author must be the token's identity. An installation token
 (the Actions `GITHUB_TOKEN`, or a GitHub App's) comments as a bot (`github-actions[bot]`, `<app>[bot]`) and cannot
@@ -31,11 +32,12 @@ from cml_action.forges.base import (
     PreparedImage,
     Published,
     PullRequestRequest,
+    Traits,
 )
-from cml_action.forges.github_assets import AssetPublisher
-from cml_action.forges.github_http import Caller, describe
-from cml_action.forges.github_rest import ApiError, GitHubRest, RestError
-from cml_action.forges.github_tokens import (
+from cml_action.forges.github.assets import AssetPublisher
+from cml_action.forges.github.failures import describe, github_retrier
+from cml_action.forges.github.rest import ApiError, GitHubRest, RestError
+from cml_action.forges.github.tokens import (
     fork_read_only_error,
     missing_token_error,
     personal_token_check_error,
@@ -76,6 +78,7 @@ def _same_body(left: str | None, right: str) -> bool:
 class GitHubForge:
     name = "github"
     limits = Limits(comment=COMMENT_LIMIT, check=CHECK_SUMMARY_LIMIT, unit="chars", check_unit="chars")
+    traits = Traits(check_holds_report=True, run_link_label="Workflow run", job_summary=True, writes_files=False)
 
     def __init__(
         self,
@@ -90,7 +93,8 @@ class GitHubForge:
         self._facts = token_facts(ctx.token)
         self._sleep = sleep
         self._clock = clock
-        self._caller = Caller(
+        self._retrier = github_retrier(
+            ctx.repo,
             max_attempts=options.max_attempts,
             max_backoff=options.max_backoff,
             write_interval=options.write_interval,
@@ -100,19 +104,20 @@ class GitHubForge:
         self._client: GitHubRest | None = None
         self._api = f"/repos/{ctx.repo}"
         self._login: str | None = None
-        self.can_publish = not ctx.is_fork
-        self.skip_reason = str(fork_read_only_error()) if ctx.is_fork else ""
+
+    def shareable_url(self, url: str) -> str:
+        return url  # GitHub answers absolute URLs
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 
     @property
     def attempts(self) -> int:
         """Requests attempted through the retry layer (benchmarks and tests read it)."""
-        return self._caller.attempts
+        return self._retrier.attempts
 
     def _github(self) -> GitHubRest:
         if self._client is None:
-            # No retries inside the client: github_http.Caller owns the policy (writes are never re-sent blindly).
+            # No retries inside the client: forges.retry owns the policy (writes are never re-sent blindly).
             self._client = GitHubRest(self._ctx.api_url, self._ctx.token, timeout=self._options.timeout)
         return self._client
 
@@ -148,7 +153,7 @@ class GitHubForge:
                 repo=self._ctx.repo,
                 server_url=self._ctx.server_url,
                 branch=self._options.assets_branch,
-                caller=self._caller,
+                retrier=self._retrier,
                 sleep=self._sleep,
                 clock=self._clock,
             )
@@ -206,7 +211,7 @@ class GitHubForge:
                     return int(pull["number"])
             return None
 
-        return self._caller.read("comment", self._ctx.repo, lookup)
+        return self._retrier.read("comment", lookup)
 
     def _is_ours(self, comment: Mapping[str, Any]) -> bool:
         user = comment.get("user")
@@ -219,7 +224,7 @@ class GitHubForge:
         """The token's login when knowable without guessing; None means 'any bot' (installation tokens)."""
         if self._login is None and not self._facts.is_app_installation:
             try:
-                user = self._caller.read("comment", self._ctx.repo, lambda: self._github().request("GET", "/user"))
+                user = self._retrier.read("comment", lambda: self._github().request("GET", "/user"))
                 self._login = str(user["login"])
             except ApiError:
                 self._login = None  # an installation token of unknown format: GET /user is 403 for it
@@ -234,15 +239,15 @@ class GitHubForge:
             found = [c for c in comments if request.identifies(c.get("body") or "")]
             return [c for c in found if self._is_ours(c)]
 
-        return self._caller.read("comment", self._ctx.repo, search)
+        return self._retrier.read("comment", search)
 
     def _create(self, place: _Place, request: CommentRequest) -> dict[str, Any]:
         def refind() -> dict[str, Any] | None:
             same = [c for c in self._find_ours(place, request) if _same_body(c.get("body"), request.body)]
             return same[-1] if same else None
 
-        created: dict[str, Any] = self._caller.write(
-            "comment", self._ctx.repo, lambda: self._call("POST", place.comments, {"body": request.body}), refind=refind
+        created: dict[str, Any] = self._retrier.write(
+            "comment", lambda: self._call("POST", place.comments, {"body": request.body}), refind=refind
         )
         user = created.get("user")
         if user is not None and user.get("type") == "Bot":
@@ -288,9 +293,8 @@ class GitHubForge:
             return current if _same_body(current.get("body"), body) else None
 
         try:
-            edited: dict[str, Any] = self._caller.write(
+            edited: dict[str, Any] = self._retrier.write(
                 "comment",
-                self._ctx.repo,
                 lambda: self._call("PATCH", place.comment(comment), {"body": body}),
                 refind=refind,
             )
@@ -302,7 +306,7 @@ class GitHubForge:
 
     def _delete(self, place: _Place, comment: Mapping[str, Any]) -> None:
         try:
-            self._caller.write("comment", self._ctx.repo, lambda: self._call("DELETE", place.comment(comment)))
+            self._retrier.write("comment", lambda: self._call("DELETE", place.comment(comment)))
         except ApiError as exc:
             if exc.status != 404:  # already gone (a lost response, or someone else) is what we wanted
                 raise
@@ -342,8 +346,8 @@ class GitHubForge:
             ]
             return same[-1] if same else None
 
-        run: dict[str, Any] = self._caller.write(
-            "check", self._ctx.repo, lambda: self._call("POST", "/check-runs", body), refind=refind
+        run: dict[str, Any] = self._retrier.write(
+            "check", lambda: self._call("POST", "/check-runs", body), refind=refind
         )
         return Published(url=str(run["html_url"]), id=str(run["id"]), where=f"check '{request.title}'")
 
@@ -354,9 +358,9 @@ class GitHubForge:
         return ("x-access-token", self._ctx.token)
 
     def open_pull_request(self, request: PullRequestRequest) -> tuple[Published, str]:
-        from cml_action.forges.github_pulls import GitHubPulls
+        from cml_action.forges.github.pulls import GitHubPulls
 
-        pulls = GitHubPulls(self._github(), self._caller, self._ctx, timeout=self._options.timeout)
+        pulls = GitHubPulls(self._github(), self._retrier, self._ctx, timeout=self._options.timeout)
         try:
             return pulls.open(request)
         except RestError as exc:
