@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from cml_action import gitrepo
 from cml_action.context import RunContext
 from cml_action.errors import InputError
+from cml_action.surface import current
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def resolve_baseline(ctx: RunContext, requested: str, *, allow_fetch: bool) -> B
         if sha is None:
             fix = "give a branch, tag or sha that exists in the repository"
             if not allow_fetch:
-                fix += ", or set fetch-baseline: true"
+                fix += f", or set {current().assign('fetch-baseline', 'true')}"
             raise InputError("baseline", f"'{requested}' is not a commit in this repository, even after fetching", fix)
         return Baseline(sha, f"{requested} ({sha[:7]})")
     if ctx.merge_base_of is not None:
@@ -59,8 +60,8 @@ def _why_none(ctx: RunContext, *, allow_fetch: bool) -> str:
     if not allow_fetch and gitrepo.is_shallow(ctx.workspace):
         return (
             f"No baseline: the clone is shallow and fetch-baseline is false, so the baseline commit ({wanted}) is "
-            "not in it; values are shown without a baseline (set fetch-baseline: true, or fetch-depth: 0 on "
-            "actions/checkout)"
+            f"not in it; values are shown without a baseline (set {current().assign('fetch-baseline', 'true')}, or "
+            "fetch-depth: 0 on actions/checkout)"
         )
     return (
         f"No baseline commit was found ({wanted}: first commit, or history not fetched): values are shown without "

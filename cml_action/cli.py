@@ -1,5 +1,6 @@
-"""The `cml` command: `cml report` (the declarative run the entrypoint calls), `cml metrics diff`, and the
-CML-compatible commands (`cml comment|check|asset …`, legacy `cml-send-comment`, … in cli_compat.py).
+"""The `cml` command: `cml report` (the declarative run the entrypoint calls), `cml metrics|params diff`
+(cli_diff.py), and the CML-compatible commands (`cml comment|check|asset …`, legacy `cml-send-comment`, … in
+cli_compat.py).
 
 Every user-facing failure is one line (`::error::` on GitHub) and a non-zero exit, never a traceback; set
 CML_DEBUG=1 to see one anyway.
@@ -11,12 +12,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from cml_action import workflow
 from cml_action.errors import CmlError
 from cml_action.redact import add_secret, redact
+from cml_action.surface import ACTION, COMMAND_LINE, Surface, using
 
 EXIT_ERROR = 1
 EXIT_INTERNAL = 2
@@ -25,12 +26,14 @@ EXIT_INTERNAL = 2
 TOKEN_VARIABLES = ("INPUT_TOKEN", "GITHUB_TOKEN", "CML_TOKEN", "REPO_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN")
 
 
-def guarded(run: Callable[[], int]) -> int:
-    """Run a command, turning every failure into one clear line and an exit code."""
+def guarded(run: Callable[[], int], surface: Surface = COMMAND_LINE) -> int:
+    """Run a command, turning every failure into one clear line and an exit code. Errors give advice in the words
+    of `surface`: the command's flags, or the action's inputs."""
     for name in TOKEN_VARIABLES:
         add_secret(os.environ.get(name, ""))
     try:
-        return run()
+        with using(surface):
+            return run()
     except CmlError as exc:
         # stderr: `cml-publish x.png --md >> report.md` must not append the error to the report. The runner
         # reads workflow commands from stderr as well as stdout.
@@ -64,32 +67,6 @@ def report_command(flags: dict[str, str], env: dict[str, str] | None = None) -> 
     return outcome.exit_code
 
 
-def metrics_diff_command(args: argparse.Namespace) -> int:
-    from cml_action.baseline import resolve_baseline
-    from cml_action.context import local_context
-    from cml_action.inputs import split_list
-    from cml_action.metrics_source import collect_metrics
-    from cml_action.report.diff import diff_metrics
-    from cml_action.report.table import render_metrics_json, render_metrics_table
-
-    if args.precision < 0:
-        raise CmlError(f"--precision: {args.precision} is below 0 (give a number of decimal places, e.g. 5)")
-    ctx = local_context(Path(os.getcwd()).resolve())
-    baseline = resolve_baseline(ctx, args.baseline or "HEAD", allow_fetch=False)
-    targets = tuple(t for raw in args.targets for t in split_list(raw)) or ("auto",)
-    sides = collect_metrics(ctx.workspace, targets, baseline.sha)
-    for warning in sides.warnings:
-        workflow.warning(warning)
-    diff = diff_metrics(sides.baseline, sides.current)
-    if args.json:
-        print(render_metrics_json(diff))
-    else:
-        label = args.baseline or "HEAD"
-        print(render_metrics_table(diff, precision=args.precision, show_all=args.all, baseline_label=label,
-                                   current_label="workspace"))  # fmt: skip
-    return 0
-
-
 def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
     from cml_action.inputs import add_cli_flags
 
@@ -97,28 +74,15 @@ def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
     add_cli_flags(report)
 
 
-def _metrics_parser(sub: argparse._SubParsersAction[Any]) -> None:
-    metrics = sub.add_parser("metrics", help="Metrics commands.")
-    metrics_sub = metrics.add_subparsers(dest="metrics_command", required=True, metavar="COMMAND")
-    diff = metrics_sub.add_parser("diff", help="Print the metrics diff of the working tree against a baseline.")
-    diff.add_argument("baseline", nargs="?", default=None, help="Git ref to compare with (default HEAD).")
-    output = diff.add_mutually_exclusive_group()
-    output.add_argument("--md", action="store_true", help="Markdown table (default).")
-    output.add_argument("--json", action="store_true", help="JSON like 'dvc metrics diff --json'.")
-    diff.add_argument("--targets", action="append", default=[], help="Metric files (default: from dvc.yaml).")
-    diff.add_argument("--precision", type=int, default=5, help="Decimal places (default 5).")
-    diff.add_argument("-a", "--all", action="store_true", help="Also show unchanged metrics.")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from cml_action import cli_compat, cli_pr, cli_repo
+    from cml_action import cli_compat, cli_diff, cli_pr, cli_repo
     from cml_action.cli_compat_flags import CompatParser
 
     # Sub-parsers take the root's class: every usage error is one line and exit 1, and every command has --version.
     parser = CompatParser(prog="cml", description="CI reports for machine learning (cml-action).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _report_parser(sub)
-    _metrics_parser(sub)
+    cli_diff.add_parsers(sub)
     cli_compat.add_parsers(sub)
     cli_repo.add_parsers(sub)
     cli_pr.add_parsers(sub)
@@ -131,15 +95,22 @@ def dispatch(argv: Sequence[str]) -> int:
 
     args, unknown = build_parser().parse_known_args(list(argv))
     if unknown:  # name the command the flag was given to, not just `cml`
-        verb = {"metrics": "metrics_command", "repo": "repo_command", "pr": "pr_command"}.get(args.command, "")
+        verbs = {"metrics": "metrics_command", "params": "params_command", "repo": "repo_command", "pr": "pr_command"}
+        verb = verbs.get(args.command, "")
         words = ["cml", args.command, *([getattr(args, verb)] if verb else [])]
         raise CmlError(
             f"{' '.join(words)}: unrecognized arguments: {' '.join(unknown)} (see '{' '.join(words)} --help')"
         )
     if args.command == "report":
-        return report_command(flags_from_namespace(args))
-    if args.command == "metrics":
-        return metrics_diff_command(args)
+        flags = flags_from_namespace(args)
+        # `cml report` runs the action's inputs (the GitLab component passes them as CML_* variables): advice names
+        # inputs, unless the user ran it with flags.
+        with using(COMMAND_LINE if flags else ACTION):
+            return report_command(flags)
+    if args.command in ("metrics", "params"):
+        from cml_action import cli_diff
+
+        return cli_diff.metrics_diff_command(args) if args.command == "metrics" else cli_diff.params_diff_command(args)
     if args.command == "pr":
         from cml_action.cli_pr import pr_create_command
 
@@ -172,7 +143,7 @@ def entrypoint_main(argv: Sequence[str] | None = None) -> int:
                 print(note)
             return dispatch(["report", *args])
 
-    return guarded(run)
+    return guarded(run, ACTION)
 
 
 def _legacy(name: str) -> Callable[[], int]:

@@ -30,6 +30,7 @@ from cml_action.context import RunContext
 from cml_action.errors import CmlError
 from cml_action.forges.base import (
     CheckRequest,
+    ChecksTargets,
     CommentRequest,
     Conclusion,
     Forge,
@@ -177,12 +178,19 @@ def fitted_body(text: str, marker: str, limits: Limits, hint: str) -> str:
     """The file, cut to the forge's limit if it must be, then the marker (never cut: it makes `update` work).
     A marker-like line inside the file is defused, so a pasted report cannot pose as another key's comment."""
     from cml_action.report.assemble import defuse_markers
-    from cml_action.report.limits import fit_to_limit
+    from cml_action.report.limits import cut_notice, fit_to_limit
 
     tail = f"\n\n{marker}"
     room = limits.comment - _size(tail, limits.unit)
-    fitted: str = fit_to_limit(defuse_markers(text.rstrip("\n")), room, unit=limits.unit, full_report_hint=hint)
+    full = defuse_markers(text.rstrip("\n"))
+    fitted: str = fit_to_limit(full, room, unit=limits.unit, full_report_hint=hint)
+    _announce(cut_notice("comment", full, fitted, limits.comment, limits.unit))
     return fitted + tail
+
+
+def _announce(notice_line: str | None) -> None:
+    if notice_line:
+        warning(notice_line)
 
 
 def _image_root(ws: Path, doc: Path) -> Path:
@@ -195,8 +203,9 @@ def _image_root(ws: Path, doc: Path) -> Path:
     return doc.parent
 
 
-def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment: bool) -> str:
-    """Preflight, then publish the local and data: images `text` references; returns text with links rewritten."""
+def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment: bool, target: Target) -> str:
+    """Preflight, then publish the local and data: images `text` references; returns text with links rewritten.
+    Where the comment goes is settled first: a target that does not exist uploads nothing."""
     from cml_action.media import MediaSet, prepare_referenced
     from cml_action.report.mdimages import rewrite_image_refs
 
@@ -209,6 +218,8 @@ def publish_referenced(session: Session, doc: Path, text: str, *, wants_comment:
     session.forge.preflight(wants_comment=wants_comment, wants_check=False, wants_images=bool(images))
     if not images:
         return text
+    if isinstance(session.forge, ChecksTargets):
+        session.forge.check_target(target)
     urls = session.forge.publish_images(images)
     mapping = {target: urls[image.sha256] for (_, target), image in media.by_target.items() if image.sha256 in urls}
     return rewrite_image_refs(text, mapping) if mapping else text
@@ -226,16 +237,19 @@ def comment_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) 
     target = comment_target(args, head_sha)
     session = open_session(args, head_sha=head_sha)
     from cml_action.report.assemble import marker_for
+    from cml_action.report.watermark import cml_watermark_pattern
 
     key = session.ctx.key(args.watermark_title) if args.watermark_title.strip() else DEFAULT_KEY
     marker = marker_for(key)
     if args.publish:
-        text = publish_referenced(session, doc, text, wants_comment=True)
+        text = publish_referenced(session, doc, text, wants_comment=True, target=target)
     else:
         session.forge.preflight(wants_comment=True, wants_check=False, wants_images=False)
     body = fitted_body(text, marker, session.forge.limits, _hint(doc, session.ctx))
     mode: Literal["update", "create"] = "update" if args.update else "create"
-    published = session.forge.post_comment(CommentRequest(body, marker, target, mode))
+    # `update` takes over the comment CML itself left with the same watermark title: one report after switching.
+    adopts = (cml_watermark_pattern(session.ctx.key(args.watermark_title).strip()),)
+    published = session.forge.post_comment(CommentRequest(body, marker, target, mode, adopts))
     print(published.url, flush=True)
     return 0
 
@@ -259,11 +273,15 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
     note_too = not forge.traits.check_holds_report
     forge.preflight(wants_comment=note_too, wants_check=True, wants_images=False)
     from cml_action.report.assemble import marker_for
-    from cml_action.report.limits import fit_to_limit
+    from cml_action.report.limits import cut_notice, fit_to_limit
 
     limits = forge.limits
     summary = fit_to_limit(text, limits.check, unit=limits.check_unit, full_report_hint=_hint(doc, ctx))
-    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title))
+    _announce(cut_notice("check summary", text, summary, limits.check, limits.check_unit))
+    # GitHub shows --title as the check's title, as CML does; a commit status (GitLab) has one line of text, which
+    # says the conclusion the user gave (there are no gates here to speak of).
+    headline = conclusion_headline(args.conclusion, posted) if note_too else ""
+    check = forge.post_check(CheckRequest(args.title, summary, posted, ctx.head_sha, (), args.title, headline))
     if note_too:
         # A GitLab commit status holds 255 characters: the report itself goes in a note, as the action does.
         marker = marker_for(CHECK_KEY_PREFIX + args.title)
@@ -272,6 +290,11 @@ def check_command(args: argparse.Namespace, ignored: tuple[IgnoredFlag, ...]) ->
         print(f"Report note: {note.url}", file=sys.stderr)
     print(f"Check: {check.url}", file=sys.stderr)  # CML prints nothing on stdout for a check
     return 0
+
+
+def conclusion_headline(given: str, posted: str) -> str:
+    words = given.replace("_", " ")
+    return words if given == posted else f"{words} (posted as {posted})"
 
 
 def _read_asset(name: str | None) -> tuple[bytes | None, Path | None]:
@@ -301,7 +324,10 @@ def _local_outside_git(env: Mapping[str, str], requested_forge: str) -> RunConte
 
 def prepare_asset(name: str | None, session: Session) -> PreparedImage:
     from cml_action.images import prepare_image, prepare_image_bytes
+    from cml_action.workspace import OUTSIDE, OUTSIDE_FIX, points_outside
 
+    if name not in (None, "-") and points_outside(session.ctx.workspace, Path(name).absolute()):
+        raise CmlError(f"'{name}' {OUTSIDE} ({OUTSIDE_FIX})")  # the report's rule for the images it references
     data, path = _read_asset(name)
     chart = _vega_chart(data, path)
     if chart is not None:  # `dvc plots diff --show-vega main | cml-publish --md`: publish the chart, rendered

@@ -19,9 +19,13 @@ class CmlError(Exception):
 class InputError(CmlError):
     """A bad input value: names the input, the problem and the fix."""
 
-    def __init__(self, input_name: str, problem: str, fix: str, **where: object) -> None:
+    def __init__(self, input_name: str, problem: str, fix: str, *, label: str = "", **where: object) -> None:
+        from cml_action.surface import current
+
         self.input_name = input_name
-        text = f"input '{input_name}': {problem}"
+        # `label` names where the value came from (`--metrics-precision`, CML_METRICS_PRECISION); by default the
+        # setting as the reader of this surface names it (`input 'target'` in the action, `--target` on a command).
+        text = f"{label or current().setting(input_name)}: {problem}"
         if fix:
             text += f" ({fix})"
         super().__init__(text, **where)  # type: ignore[arg-type]

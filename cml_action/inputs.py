@@ -243,7 +243,7 @@ def split_list(raw: str, *, options_per_line: bool = False) -> tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
-def _convert(spec: Input, raw: str) -> object:
+def _convert(spec: Input, raw: str, label: str = "") -> object:
     if spec.kind is Kind.PATHS:
         items = split_list(raw, options_per_line=spec.options_per_line)
         if spec.options_per_line:
@@ -256,9 +256,11 @@ def _convert(spec: Input, raw: str) -> object:
         try:
             value = int(raw.strip())
         except ValueError:
-            raise InputError(spec.name, f"'{raw.strip()}' is not a whole number", f"use e.g. {spec.default}") from None
+            problem = f"'{raw.strip()}' is not a whole number"
+            raise InputError(spec.name, problem, f"use e.g. {spec.default}", label=label) from None
         if spec.minimum is not None and value < spec.minimum:
-            raise InputError(spec.name, f"{value} is below the minimum {spec.minimum}", f"use {spec.minimum} or more")
+            problem = f"{value} is below the minimum {spec.minimum}"
+            raise InputError(spec.name, problem, f"use {spec.minimum} or more", label=label)
         return value
     if spec.kind is Kind.BOOL:
         lowered = raw.strip().lower()
@@ -266,11 +268,12 @@ def _convert(spec: Input, raw: str) -> object:
             return True
         if lowered in _FALSE:
             return False
-        raise InputError(spec.name, f"'{raw.strip()}' is not a boolean", "use true or false")
+        raise InputError(spec.name, f"'{raw.strip()}' is not a boolean", "use true or false", label=label)
     if spec.kind is Kind.CHOICE:
         value_s = raw.strip().lower()
         if value_s not in spec.choices:
-            raise InputError(spec.name, f"unknown value '{raw.strip()}'", "use one of: " + ", ".join(spec.choices))
+            fix = "use one of: " + ", ".join(spec.choices)
+            raise InputError(spec.name, f"unknown value '{raw.strip()}'", fix, label=label)
         return value_s
     if spec.kind is Kind.TEXT:
         return raw
@@ -285,13 +288,32 @@ def raw_value(spec: Input, env: Mapping[str, str], flags: Mapping[str, str]) -> 
     return spec.default
 
 
+def value_label(spec: Input, env: Mapping[str, str], flags: Mapping[str, str]) -> str:
+    """How an error names the value it is about: the flag or variable it came from on a command line; in the
+    action, the input (GitLab's component passes its `inputs:` as CML_* variables: the user wrote the input)."""
+    from cml_action.surface import current
+
+    if (flags.get(spec.name) or "").strip():
+        return spec.flag
+    if (
+        current().command_line
+        and not (env.get(spec.github_env) or "").strip()
+        and (env.get(spec.cml_env) or "").strip()
+    ):
+        return spec.cml_env
+    return current().setting(spec.name)
+
+
 def parse_settings(env: Mapping[str, str], flags: Mapping[str, str] | None = None) -> Settings:
-    """Parse every input; the first bad value raises InputError naming it."""
+    """Parse every input; the first bad value raises InputError naming it as the user gave it."""
     given = flags or {}
     unknown = sorted(set(given) - set(BY_NAME))
     if unknown:
         raise InputError(unknown[0], "is not an input of cml-action", "see 'cml report --help'")
-    values = {spec.name.replace("-", "_"): _convert(spec, raw_value(spec, env, given)) for spec in SCHEMA}
+    values = {
+        spec.name.replace("-", "_"): _convert(spec, raw_value(spec, env, given), value_label(spec, env, given))
+        for spec in SCHEMA
+    }
     return Settings(**values)  # type: ignore[arg-type]
 
 

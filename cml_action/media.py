@@ -104,7 +104,9 @@ def prepare_as_input(
     try:
         return prepare_image(path, max_width=max_width, out_dir=out_dir, workspace=ws)
     except CmlError as exc:
-        raise CmlError(f"input '{input_name}': {exc}", file=exc.file, line=exc.line) from None
+        from cml_action.surface import current
+
+        raise CmlError(f"{current().setting(input_name)}: {exc}", file=exc.file, line=exc.line) from None
 
 
 def _decode_data_uri(target: str) -> bytes | None:
@@ -142,8 +144,8 @@ def prepare_referenced(ws: Path, doc_index: int, doc_path: Path, markdown: str, 
                                             out_dir=out_dir)  # fmt: skip
             else:
                 path = _local_path(ws, doc_path, ref.target)
-                if path is None:
-                    media.warnings.append(f"{shown_doc}: image '{ref.target}' was not found; its link is left as is")
+                if not isinstance(path, Path):
+                    media.warnings.append(f"{shown_doc}: image '{ref.target}' {path}")
                     continue
                 image = prepare_image(path, max_width=max_width, out_dir=out_dir, workspace=ws)
         except CmlError as exc:
@@ -156,14 +158,18 @@ def _short(target: str) -> str:
     return target if len(target) <= 60 else target[:40] + "…"
 
 
-def _local_path(ws: Path, doc_path: Path, target: str) -> Path | None:
+def _local_path(ws: Path, doc_path: Path, target: str) -> Path | str:
+    """The file a local link names, or why it is not read (completing "image 'x' …")."""
     clean = unquote(target.split("#", 1)[0].split("?", 1)[0])
     if clean.startswith("file://"):
         clean = clean[len("file://") :]
     candidate = Path(clean)
     if not candidate.is_absolute():
         candidate = doc_path.parent / candidate
+    if workspace.points_outside(ws, candidate):
+        # Never read, never published, and said in the words an input's path gets. Decided before looking at the
+        # file: whether something exists out there is not for a report to learn.
+        return f"{workspace.OUTSIDE}; its link is left as is ({workspace.OUTSIDE_FIX})"
     if not candidate.is_file() or not workspace.inside(ws, candidate):
-        # Outside the workspace (or a symlink out of it) is treated as missing: never read, never published.
-        return None
+        return "was not found; its link is left as is"
     return candidate

@@ -31,8 +31,9 @@ class ParamsSection:
     warnings: tuple[str, ...] = ()
 
 
-def auto_params(read: Reader) -> Tracked:
-    """What `dvc params diff` shows on one side: dvc.yaml's params, plus all of params.yaml when present."""
+def auto_params(read: Reader, *, deps_only: bool = False) -> Tracked:
+    """What `dvc params diff` shows on one side: dvc.yaml's params, plus all of params.yaml when present; with
+    `deps_only` (`--deps`) only the params that stages depend on."""
     import yaml
 
     text = read("dvc.yaml")
@@ -40,8 +41,10 @@ def auto_params(read: Reader) -> Tracked:
         document = yaml.safe_load(text) if text else None
     except yaml.YAMLError:
         document = None  # a broken dvc.yaml is reported by the sections that need it; params.yaml still counts
+    if deps_only and isinstance(document, dict):
+        document = {"stages": document.get("stages")}  # the top-level `params:` files are no stage's dependency
     tracked = tracked_params(document)
-    if read(DEFAULT_PARAMS_FILE) is not None:
+    if read(DEFAULT_PARAMS_FILE) is not None and not deps_only:
         tracked[DEFAULT_PARAMS_FILE] = []
     return tracked
 
@@ -88,19 +91,21 @@ def _explicit(ws: Path, requested: Sequence[str]) -> Tracked:
     return {workspace.relative_to_repo(ws, path): [] for path in paths}
 
 
-def params_diff(ws: Path, requested: Sequence[str], baseline_sha: str | None) -> tuple[MetricsDiff, list[str]]:
-    """Every param of both sides (the report core decides what to show), and warnings about unreadable files."""
+def params_diff(ws: Path, requested: Sequence[str], baseline_sha: str | None, *, current_sha: str | None = None,
+                deps_only: bool = False) -> tuple[MetricsDiff, list[str]]:  # fmt: skip
+    """Every param of both sides (the report core decides what to show), and warnings about unreadable files.
+    The current side is the working tree, or the commit `current_sha` (`cml params diff a_rev b_rev`)."""
     from cml_action.report.diff import diff_metrics
 
-    current_read = _working_tree_reader(ws)
+    current_read = _baseline_reader(ws, current_sha) if current_sha else _working_tree_reader(ws)
     baseline_read = _baseline_reader(ws, baseline_sha) if baseline_sha else None
     if tuple(requested) == ("auto",):
-        current_files = auto_params(current_read)
-        baseline_files = auto_params(baseline_read) if baseline_read else {}
+        current_files = auto_params(current_read, deps_only=deps_only)
+        baseline_files = auto_params(baseline_read, deps_only=deps_only) if baseline_read else {}
     else:
         current_files = baseline_files = _explicit(ws, requested)
     warnings: list[str] = []
-    current = _side(current_read, current_files, "current", warnings)
+    current = _side(current_read, current_files, current_sha[:7] if current_sha else "current", warnings)
     baseline = {}
     if baseline_read and baseline_sha:
         baseline = _side(baseline_read, baseline_files, f"baseline {baseline_sha[:7]}", warnings)

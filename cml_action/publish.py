@@ -218,10 +218,13 @@ def _post_check(settings: Settings, ctx: RunContext, forge: Forge, composed: Com
 
 def _post_comment(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed) -> Published:
     from cml_action.report.limits import fit_report
+    from cml_action.report.watermark import cml_watermark_pattern
 
     limits = forge.limits
-    body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=composed.full_report_hint)
-    request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode)  # type: ignore[arg-type]
+    body = fit_report(composed.report, limits.comment, unit=limits.unit, full_report_hint=composed.full_report_hint,
+                      on_cut=workflow.warning)  # fmt: skip
+    adopts = (cml_watermark_pattern(composed.key if settings.key != Settings.key else ""),)
+    request = CommentRequest(body, composed.marker, composed.target, settings.comment_mode, adopts)  # type: ignore[arg-type]
     with workflow.group("Publish comment"):
         comment = forge.post_comment(request)
         if forge.traits.writes_files:

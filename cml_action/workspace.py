@@ -50,6 +50,24 @@ def _glob(workspace: Path, pattern: str) -> list[Path]:
     return sorted(found)
 
 
+# The one rule for every file we read for a user (inputs, images a report references, `cml-publish FILE`), and its
+# words: a path or symlink leading out of the workspace is never read.
+OUTSIDE = "points outside the workspace"
+OUTSIDE_FIX = "only files inside the repository checkout can be used (symlinks out of it are refused)"
+
+
+def points_outside(workspace: Path, path: Path) -> bool:
+    """True when `path` leads out of the workspace, by its words and by the symlinks on its way, whether or not
+    the file it leads to exists: the answer tells nothing about files outside."""
+    import os
+
+    try:
+        Path(os.path.realpath(path)).relative_to(workspace.resolve())
+    except (ValueError, OSError):
+        return True
+    return False
+
+
 def resolve_one(workspace: Path, pattern: str, input_name: str, *, must_exist: bool = True) -> Path:
     """A single path (no globs) inside the workspace."""
     candidate = Path(pattern)
@@ -59,11 +77,7 @@ def resolve_one(workspace: Path, pattern: str, input_name: str, *, must_exist: b
             raise InputError(input_name, f"'{pattern}' does not exist", "check the path (relative to the workspace)")
         return path
     if not inside(workspace, path):
-        raise InputError(
-            input_name,
-            f"'{pattern}' points outside the workspace",
-            "only files inside the repository checkout can be used (symlinks out of it are refused)",
-        )
+        raise InputError(input_name, f"'{pattern}' {OUTSIDE}", OUTSIDE_FIX)
     return path
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 Conclusion = Literal["success", "failure", "neutral"]
 
@@ -45,6 +45,15 @@ class CommentRequest:
     marker: str  # the hidden marker line that identifies this report (sticky key)
     target: Target
     mode: Literal["update", "create", "recreate"]
+    # Another tool's markers this report takes over (CML's watermark, whose URL carries a sha): regular
+    # expressions. In update/recreate mode a comment matching one, by the same author, counts as this report's.
+    adopts: tuple[str, ...] = ()
+
+    def identifies(self, body: str) -> bool:
+        """Whether a comment body is this report (our marker) or one it takes over."""
+        import re
+
+        return self.marker in body or any(re.search(pattern, body) for pattern in self.adopts)
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,15 @@ class Forge(Protocol):
 
     def post_check(self, request: CheckRequest) -> Published:
         """Create the check run (GitHub) or commit status (GitLab)."""
+
+
+@runtime_checkable
+class ChecksTargets(Protocol):
+    """An ability (GitLab): find where a comment goes before anything is published, so a target that does not
+    exist (`pr` with no open merge request) is refused with nothing uploaded."""
+
+    def check_target(self, target: Target) -> None:
+        """Raise CmlError when no comment can be posted to `target`."""
 
 
 class OpensPullRequests(Protocol):

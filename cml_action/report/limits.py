@@ -35,6 +35,17 @@ def _note(shown: int, total: int, unit: Unit, hint: str, subject: str = "report"
     return f"\n> [!NOTE]\n> … {subject} truncated: {shown} of {total} {noun} shown. Full report: {hint}\n"
 
 
+def cut_notice(what: str, full: str, fitted: str, limit: int, unit: Unit) -> str | None:
+    """The log line saying that `what` was cut to fit (None when it was not): the reader of the log learns it
+    without opening the comment."""
+    measure = _measure(unit)
+    if fitted == full:
+        return None
+    noun = "characters" if unit == "chars" else "bytes"
+    return (f"the {what} is {measure(full)} {noun}, over the forge's limit of {limit}: it was cut at a heading or "
+            "line, with a note pointing to the full report")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class _Candidates:
     """Every line start of the body with the prefix size there and the closers that prefix would need, so
@@ -144,13 +155,24 @@ def _truncated(
 _MIN_TEXT_ROOM = 300
 
 
-def fit_report(parts: ReportParts, limit: int, *, unit: Unit = "chars", full_report_hint: str) -> str:
+def fit_report(parts: ReportParts, limit: int, *, unit: Unit = "chars", full_report_hint: str,
+               on_cut: Callable[[str], None] | None = None) -> str:  # fmt: skip
     """`assemble(parts)` within `limit`, shortening the report texts first so that the metrics table, the gates,
-    the footer and the marker survive a long report file; else `fit_to_limit` on the whole report."""
+    the footer and the marker survive a long report file; else `fit_to_limit` on the whole report. A cut is told
+    to `on_cut` (the log), in the words of `cut_notice`."""
     measure = _measure(unit)
     full = assemble(parts)
     if measure(full) <= limit:
         return full
+    fitted = _fit_long_report(parts, full, limit, unit, full_report_hint)
+    notice = cut_notice("report", full, fitted, limit, unit)
+    if on_cut is not None and notice:
+        on_cut(notice)
+    return fitted
+
+
+def _fit_long_report(parts: ReportParts, full: str, limit: int, unit: Unit, full_report_hint: str) -> str:
+    measure = _measure(unit)
     if parts.texts:
         room = limit - measure(assemble(replace(parts, texts=()))) - 2  # 2: the blank line joining the texts
         if room >= _MIN_TEXT_ROOM:

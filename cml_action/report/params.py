@@ -132,12 +132,16 @@ def _value_cell(value: object) -> str:
     return MISSING if value is None else escape_cell(str(value))
 
 
-def render_params_table(diff: MetricsDiff, *, show_all: bool, baseline_label: str, current_label: str) -> str:
-    """`dvc params diff --md`: changed params (every one with `show_all`), values unrounded."""
+def render_params_table(diff: MetricsDiff, *, show_all: bool, baseline_label: str, current_label: str,
+                        with_path: bool = True) -> str:  # fmt: skip
+    """`dvc params diff --md`: changed params (every one with `show_all`), values unrounded; `with_path=False`
+    leaves out the Path column (`--no-path`)."""
     headers = ["Path", "Param", escape_cell(baseline_label), escape_cell(current_label)]
     rows = diff.rows if show_all else diff.changed_rows
     body = [[escape_cell(row.path), escape_cell(row.metric), _value_cell(row.old), _value_cell(row.new)]
             for row in rows]  # fmt: skip
+    if not with_path:
+        headers, body = headers[1:], [cells[1:] for cells in body]
     return github_table(headers, body)
 
 

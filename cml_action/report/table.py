@@ -43,14 +43,18 @@ def render_metrics_table(
     tripped: frozenset[tuple[str, str]] = frozenset(),
     baseline_label: str = "HEAD",
     current_label: str = "workspace",
+    with_path: bool = True,
 ) -> str:
-    """The markdown table, ending with a newline. No rows gives the header-only table, as DVC prints."""
+    """The markdown table, ending with a newline. No rows gives the header-only table, as DVC prints.
+    `with_path=False` leaves out the Path column (`dvc metrics diff --no-path`)."""
     headers = ["Path", "Metric", escape_cell(baseline_label), escape_cell(current_label), "Change"]
     escaped_paths: dict[str, str] = {}  # one file has thousands of rows: escape its path once
     body = [
         _cells(row, precision, row.key in tripped, escaped_paths)
         for row in table_rows(diff, show_all=show_all, tripped=tripped)
     ]
+    if not with_path:
+        headers, body = headers[1:], [cells[1:] for cells in body]
     return github_table(headers, body)
 
 

@@ -335,6 +335,11 @@ def test_a_report_over_githubs_limit_is_cut_and_keeps_its_marker(run: Run, capsy
     assert len(body) <= 65536
     assert body.startswith("## Section 0\n\n") and body.endswith(f"\n\n{DEFAULT_MARKER}")
     assert "`report.md`" in body  # the note says where the full report is
+    size = len(sections.rstrip("\n"))
+    assert err == (  # and the log says so, not only the comment
+        f"::warning::the comment is {size} characters, over the forge's limit of 65536: it was cut at a heading or "
+        "line, with a note pointing to the full report\n"
+    )
     assert cml(capsys, "comment", "update", "report.md")[0] == 0
     assert len(pr_comments(run)) == 1  # still found by its marker: the rerun edits it
 
@@ -384,3 +389,44 @@ def test_no_command_prints_the_token_even_into_a_report_that_is_posted(run: Run)
     bodies += [str(check["output"]["summary"]) for check in run.gh.check_runs(run.gh.repo)]
     assert token and not [body for body in bodies if token in body]
     assert not [text for text in printed if token in text or "add-mask" in text]
+
+
+def test_comment_update_takes_over_the_comment_cml_left(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    """CML's watermark carries the commit sha and the title; GitHub stores the title's `_` escaped."""
+    titled = '![](https://cml.dev/watermark.png#0a1b2c3d "CML watermark nightly\\_CML")'
+    untitled = '![](https://cml.dev/watermark.png#0a1b2c3d "CML watermark")'
+    bot = "github-actions[bot]"
+    other = run.gh.add_issue_comment(run.gh.repo, PR, f"untitled\n\n{untitled}", user=bot, user_type="Bot")
+    cml_id = run.gh.add_issue_comment(run.gh.repo, PR, f"CML's\n\n{titled}", user=bot, user_type="Bot")
+    (run.ws / "report.md").write_text("ours\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "update", "--watermark-title=nightly_{workflow}", "report.md")
+    assert code == 0, err
+    bodies = {comment["id"]: comment["body"] for comment in pr_comments(run)}
+    assert bodies == {other: f"untitled\n\n{untitled}", cml_id: "ours\n\n<!-- cml-action:key=nightly_CML -->"}
+    assert out.strip().endswith(str(cml_id))
+
+
+def test_errors_name_the_commands_flags_not_the_actions_inputs(
+    run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The same failures the action words as inputs (`target: auto`, `token: ${{ github.token }}`) are worded as
+    the flags and variables of the command that was run."""
+    lone = run.gh.add_commit(run.gh.repo, {"x.txt": b"x\n"}, message="no PR")
+    push = payloads.with_commits("push", head=lone, before=run.gh.main_sha, repo=run.gh.repo)
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(payloads.write(tmp_path / "push.json", push)))
+    monkeypatch.setenv("GITHUB_SHA", lone)
+    (run.ws / "report.md").write_text("r\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "create", "--target=pr", "report.md")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"::error::--target: no open pull request has commit {lone[:7]} as its head (use --target=auto to fall "
+        "back to a commit comment, or pr/N)\n"
+    )
+    monkeypatch.delenv("GITHUB_TOKEN")
+    code, out, err = cml(capsys, "comment", "create", "report.md")
+    assert (code, out) == (1, "")
+    assert err == (
+        "::error::no GitHub token: GITHUB_TOKEN is empty (pass --token, or set REPO_TOKEN in the step's env "
+        "(e.g. REPO_TOKEN: ${{ secrets.GITHUB_TOKEN }}))\n"
+    )

@@ -88,6 +88,26 @@ def test_check_is_a_commit_status_plus_a_note(lab: FakeGitLab, capsys: pytest.Ca
     assert out == ""
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "state", "description"),
+    [
+        ("failure", "failed", "Eval: failure"),
+        ("success", "success", "Eval: success"),
+        ("cancelled", "success", "Eval: cancelled (posted as neutral)"),
+        ("timed_out", "failed", "Eval: timed out (posted as failure)"),
+    ],
+)
+def test_check_status_text_follows_the_conclusion(
+    lab: FakeGitLab, capsys: pytest.CaptureFixture[str], conclusion: str, state: str, description: str
+) -> None:
+    """No gates here: the status says the conclusion the user gave, not "regression gates tripped"."""
+    Path("report.md").write_text("eval\n", encoding="utf-8")
+    code, _, err = cml(capsys, "check", "create", "report.md", "--title", "Eval", f"--conclusion={conclusion}")
+    assert code == 0, err
+    [status] = lab.statuses()
+    assert (status["status"], status["description"]) == (state, description)
+
+
 def test_job_token_alone_is_one_clear_line(
     lab: FakeGitLab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,3 +118,55 @@ def test_job_token_alone_is_one_clear_line(
     lines = (out + err).strip().splitlines()
     assert len(lines) == 1 and "CI_JOB_TOKEN cannot post notes" in lines[0]
     assert lab.writes() == []
+
+
+CML_WATERMARK = '![](https://cml.dev/watermark.png#1f2e3d4c "CML watermark")'
+
+
+def test_comment_update_takes_over_the_note_cml_left(lab: FakeGitLab, capsys: pytest.CaptureFixture[str]) -> None:
+    """Switching from CML: its note (same bot, CML's watermark) is edited, not joined by a second report."""
+    cml_note = lab.add_mr_note(lab.project_id, lab.mr_iid, f"old CML report\n\n{CML_WATERMARK}", user=lab.bot)
+    lab.add_mr_note(lab.project_id, lab.mr_iid, f"quoted by a person\n\n{CML_WATERMARK}", user=lab.alice)
+    Path("report.md").write_text("new\n", encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "update", "report.md")
+    assert code == 0, err
+    bodies = {note["id"]: note["body"] for note in our_notes(lab)}
+    assert bodies[cml_note] == f"new\n\n{DEFAULT_MARKER}"
+    assert len(bodies) == 2  # alice's note is hers: left alone, and no new note
+
+
+def test_a_target_with_no_merge_request_uploads_nothing(
+    lab: FakeGitLab, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--target=pr` on a commit no open MR contains is refused before the report's image is uploaded."""
+    monkeypatch.delenv("CI_MERGE_REQUEST_IID")
+    monkeypatch.setenv("CI_PIPELINE_SOURCE", "push")
+    lone = lab.add_commit(lab.project_id)
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), (9, 200, 9)).save(buffer, "PNG")
+    Path("plot.png").write_bytes(buffer.getvalue())
+    Path("report.md").write_text("![plot](plot.png)\n", encoding="utf-8")
+    code, out, err = cml(capsys, "comment", "create", "--target=pr", f"--commit-sha={lone}", "report.md")
+    assert (code, out) == (1, "")
+    assert err == (
+        f"error: --target: no open merge request contains commit {lone[:8]} (use --target=commit, or run the job "
+        "in a merge request pipeline)\n"
+    )
+    assert lab.uploads() == [] and lab.writes() == []
+
+
+def test_the_same_image_published_twice_in_a_job_is_uploaded_once(
+    lab: FakeGitLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cml-publish plot.png` in two commands, then a report linking it: one upload, one link everywhere."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), (120, 9, 9)).save(buffer, "PNG")
+    Path("plot.png").write_bytes(buffer.getvalue())
+    first = cml(capsys, "asset", "publish", "plot.png")
+    second = cml(capsys, "asset", "publish", "plot.png")
+    assert first[0] == second[0] == 0 and first[1] == second[1]
+    Path("report.md").write_text("![plot](plot.png)\n", encoding="utf-8")
+    assert cml(capsys, "comment", "create", "report.md")[0] == 0
+    [upload] = lab.uploads()
+    [note] = our_notes(lab)
+    assert first[1].strip().endswith(upload.url) and f"![plot]({upload.url})" in str(note["body"])  # type: ignore[attr-defined]

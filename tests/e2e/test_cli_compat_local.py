@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from cml_action import cli
+from cml_action.workspace import OUTSIDE_FIX
 from tests.gitutil import commit_files, init_repo
 
 BIN = Path(sys.executable).parent
@@ -74,11 +75,38 @@ def test_images_outside_the_workspace_are_never_read(
     (tmp_path / "secret.png").write_bytes(png())
     (ws / "link.png").symlink_to(tmp_path / "secret.png")
     (ws / "report.md").write_text("![a](../secret.png) ![b](link.png)\n", encoding="utf-8")
-    code, _, _ = cml(capsys, "comment", "create", "report.md")
+    code, _, err = cml(capsys, "comment", "create", "report.md")
     assert code == 0
     posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
     assert posted.startswith("![a](../secret.png) ![b](link.png)\n")
     assert not (ws / "cml-report" / "images").exists()
+    rule = f"points outside the workspace; its link is left as is ({OUTSIDE_FIX})"
+    assert err.splitlines() == [f"warning: report.md: image '../secret.png' {rule}",
+                                f"warning: report.md: image 'link.png' {rule}"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["../secret.png", "link.png"])
+def test_cml_publish_refuses_an_image_outside_the_workspace_in_the_reports_words(
+    ws: Path, tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "secret.png").write_bytes(png())
+    (ws / "link.png").symlink_to(tmp_path / "secret.png")
+    done = _shell(ws, f"cml-publish {name} --md >> report.md")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == f"error: '{name}' points outside the workspace ({OUTSIDE_FIX})\n"
+    assert not (ws / "cml-report").exists() and (ws / "report.md").read_text() == ""
+
+
+def test_an_escaped_space_in_a_link_stays_one_escape(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`my%20plot.png` names `my plot.png`: it is published; a missing one is left and named as written."""
+    (ws / "my plot.png").write_bytes(png())
+    (ws / "report.md").write_text("![a](my%20plot.png) ![b](no%20such.png)\n", encoding="utf-8")
+    code, _, err = cml(capsys, "comment", "create", "report.md")
+    assert code == 0
+    posted = (ws / "cml-report" / "report.md").read_text(encoding="utf-8")
+    assert posted.startswith("![a](images/") and " ![b](no%20such.png)\n" in posted
+    assert err == "warning: report.md: image 'no%20such.png' was not found; its link is left as is\n"
+    assert "%25" not in posted + err
 
 
 def test_a_marker_inside_the_file_cannot_pose_as_another_report(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:

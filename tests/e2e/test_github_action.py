@@ -207,3 +207,22 @@ def test_depth_one_clone_fetches_the_baseline_commit(fake_github: FakeGitHub, wo
     assert run.code == 0, run.stdout + run.stderr
     (posted,) = gh.commit_comments(gh.repo, ws.head)
     assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\|", posted["body"], re.M)
+
+
+def test_update_takes_over_the_comment_cml_left(fake_github: FakeGitHub, workspace: Workspace) -> None:
+    """A workflow that switches from CML to the action: CML's comment (its watermark, same bot) becomes the report;
+    with `key` given, only CML's comment whose watermark title is that key is taken over."""
+    gh, ws = fake_github, workspace
+    number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
+    plain = gh.add_issue_comment(gh.repo, number, '![](https://cml.dev/watermark.png#ab12 "CML watermark")',
+                                 user=BOT, user_type="Bot")  # fmt: skip
+    titled = gh.add_issue_comment(gh.repo, number, 'x ![](https://cml.dev/watermark.png#ab12 "CML watermark eval")',
+                                  user=BOT, user_type="Bot")  # fmt: skip
+    done = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md")
+    assert done.code == 0, done.stdout + done.stderr
+    bodies = {comment["id"]: comment["body"] for comment in gh.issue_comments(gh.repo, number)}
+    assert set(bodies) == {plain, titled} and bodies[plain].rstrip().endswith(MARKER)
+    keyed = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="2", report="report.md", key="eval")
+    assert keyed.code == 0, keyed.stdout + keyed.stderr
+    bodies = {comment["id"]: comment["body"] for comment in gh.issue_comments(gh.repo, number)}
+    assert set(bodies) == {plain, titled} and bodies[titled].rstrip().endswith("<!-- cml-action:key=eval -->")

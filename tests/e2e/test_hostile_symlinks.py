@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cml_action.workspace import OUTSIDE_FIX
 from tests.e2e import logcheck
 from tests.e2e.hostile_support import Run, acted, github_env, make_repo, pr_target_payload, run_entrypoint
 from tests.fakes.github import FakeGitHub
@@ -129,7 +130,7 @@ REFERENCING_REPORT = """# Report
 """
 
 
-def test_images_referenced_through_symlinks_are_treated_as_missing(
+def test_images_referenced_through_symlinks_out_are_never_read(
     fake_github: FakeGitHub, tmp_path: Path, outside: Outside
 ) -> None:
     from PIL import Image
@@ -149,7 +150,9 @@ def test_images_referenced_through_symlinks_are_treated_as_missing(
     missing = [w.data for w in acted(run.log, "warning")]
     targets = ["env.png", "home/.ssh/id_rsa", "/etc/passwd", "secret.png", f"{outside.folder}/secret.png",
                "../outside/secret.png", "plots/secret.png"]  # fmt: skip
-    assert missing == [f"report.md: image '{t}' was not found; its link is left as is" for t in targets]
+    outside_rule = f"points outside the workspace; its link is left as is ({OUTSIDE_FIX})"
+    # Said before looking: `/etc/passwd` and `home/.ssh/id_rsa` read alike whether or not the file is there.
+    assert missing == [f"report.md: image '{t}' {outside_rule}" for t in targets]
     (posted,) = gh.issue_comments(gh.repo, number)
     for target in targets:
         assert f"({target})" in posted["body"] or f'"{target}"' in posted["body"]  # link left as written

@@ -168,7 +168,7 @@ def test_target_pr_without_any_open_mr_is_one_clear_error(fake_gitlab: FakeGitLa
     fake_gitlab.state.projects[42].mrs[1].state = "closed"
     with pytest.raises(CmlError) as caught:
         gitlab_forge(fake_gitlab, tmp_path, mr=False).post_comment(comment(report(), Target("pr")))
-    assert "no open merge request" in str(caught.value) and "target 'commit'" in str(caught.value)
+    assert "no open merge request" in str(caught.value) and "use target: commit" in str(caught.value)
 
 
 # -- checks ----------------------------------------------------------------------------------------------------------

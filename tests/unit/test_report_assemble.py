@@ -150,3 +150,15 @@ def test_fit_report_falls_back_to_cutting_the_whole_report() -> None:
     assert "> … report truncated: " in fitted
     assert find_marker_key(fitted) == "CI/report"
     assert fit_report(_full_parts(), 100_000, full_report_hint="x") == assemble(_full_parts())
+
+
+def test_a_cut_report_is_announced_once_and_a_whole_one_is_not() -> None:
+    told: list[str] = []
+    fit_report(_full_parts(), 600, full_report_hint="the job summary", on_cut=told.append)
+    size = len(assemble(_full_parts()))
+    assert told == [
+        f"the report is {size} characters, over the forge's limit of 600: it was cut at a heading or line, with a "
+        "note pointing to the full report"
+    ]
+    fit_report(_full_parts(), 100_000, full_report_hint="x", on_cut=told.append)
+    assert len(told) == 1

@@ -20,6 +20,7 @@ from typing import Any, TypeGuard
 from cml_action.context import RunContext, required_env
 from cml_action.errors import CmlError
 from cml_action.gitrepo import ZERO_SHA
+from cml_action.surface import current
 from cml_action.workspace import MIB, UnreadableFile, read_regular
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -154,7 +155,7 @@ def github_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         api_url=api_url,
         server_url=server_url,
         token=given_token or env.get("GITHUB_TOKEN", "").strip(),
-        token_source="input 'token'" if given_token else "GITHUB_TOKEN",
+        token_source=current().setting("token") if given_token else "GITHUB_TOKEN",
         pr_number=pr_number,
         baseline_candidates=candidates,
         merge_base_of=merge_base_of,

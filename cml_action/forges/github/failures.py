@@ -14,6 +14,7 @@ from typing import Any
 
 from cml_action.forges.github.rest import ApiError, ConnectionLost, ConnectTimeout, ResponseTimeout
 from cml_action.forges.retry import TRANSIENT_STATUSES, Failure, Retrier, Wording, with_request_id
+from cml_action.surface import current
 
 SECONDARY_LIMIT_FALLBACK_SECONDS = 60.0  # GitHub: "wait for at least one minute" when no retry-after is given
 REQUEST_ID_LABEL = "GitHub request id"
@@ -108,7 +109,7 @@ def github_retrier(
     wording = Wording(
         "GitHub",
         lambda what: f"publishing the {what} to {repo} failed",
-        " (GitHub may be degraded: re-run the job; the report is in the job summary and report-file)",
+        f" (GitHub may be degraded: re-run the job; {current().report_kept})",
         REQUEST_ID_LABEL,
     )
     return Retrier(wording, classify, max_attempts=max_attempts, max_backoff=max_backoff,

@@ -44,6 +44,7 @@ from cml_action.forges.github.tokens import (
     token_facts,
 )
 from cml_action.refnames import check_assets_branch
+from cml_action.surface import current
 
 # GitHub: issue/commit comment bodies up to 65 536 characters ("Body is too long (maximum is 65536 characters)");
 # check-run output.summary "Maximum length: 65535 characters".
@@ -169,7 +170,7 @@ class GitHubForge:
         place = self._resolve(request)
         if request.mode == "create":
             return self._published(self._create(place, request), place)
-        ours = self._find_ours(place, request.marker)
+        ours = self._find_ours(place, request)
         if request.mode == "recreate":
             for comment in ours:
                 self._delete(place, comment)
@@ -194,9 +195,10 @@ class GitHubForge:
         if number is not None:
             return _Place("issue", number=number, label=f"PR #{number}")
         if target.kind == "pr":
+            said = current()
             raise CmlError(
-                f"input 'target': no open pull request has commit {self._ctx.head_sha[:7]} as its head "
-                "(use target: auto to fall back to a commit comment, or pr/N)"
+                f"{said.setting('target')}: no open pull request has commit {self._ctx.head_sha[:7]} as its head "
+                f"(use {said.assign('target', 'auto')} to fall back to a commit comment, or pr/N)"
             )
         return _Place("commit", sha=self._ctx.head_sha, label=f"commit {self._ctx.head_sha[:7]}")
 
@@ -229,18 +231,19 @@ class GitHubForge:
                 self._facts = token_facts("ghs_")
         return self._login
 
-    def _find_ours(self, place: _Place, marker: str) -> list[dict[str, Any]]:
-        """Every comment with the marker by us, oldest first, over all pages."""
+    def _find_ours(self, place: _Place, request: CommentRequest) -> list[dict[str, Any]]:
+        """Every comment with the marker (or one the request adopts) by us, oldest first, over all pages."""
 
         def search() -> list[dict[str, Any]]:
-            found = [c for c in self._github().pages(self._api + place.comments) if marker in (c.get("body") or "")]
+            comments = self._github().pages(self._api + place.comments)
+            found = [c for c in comments if request.identifies(c.get("body") or "")]
             return [c for c in found if self._is_ours(c)]
 
         return self._retrier.read("comment", search)
 
     def _create(self, place: _Place, request: CommentRequest) -> dict[str, Any]:
         def refind() -> dict[str, Any] | None:
-            same = [c for c in self._find_ours(place, request.marker) if _same_body(c.get("body"), request.body)]
+            same = [c for c in self._find_ours(place, request) if _same_body(c.get("body"), request.body)]
             return same[-1] if same else None
 
         created: dict[str, Any] = self._retrier.write(
@@ -256,7 +259,7 @@ class GitHubForge:
         created one. Every run keeps the newest (highest id) and deletes the rest, so the run that created last,
         which sees every other, leaves exactly one; none ever deletes a newer one."""
         created = self._create(place, request)
-        return self._keep_newest(place, created, self._find_ours(place, request.marker))
+        return self._keep_newest(place, created, self._find_ours(place, request))
 
     def _keep_newest(self, place: _Place, mine: dict[str, Any], ours: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """The newest of `mine` and `ours` by the same author as `mine`; the others are deleted (best effort: a

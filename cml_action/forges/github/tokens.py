@@ -63,9 +63,9 @@ def token_facts(token: str) -> TokenFacts:
 
 
 def missing_token_error(source: str) -> CmlError:
-    return CmlError(
-        f"no GitHub token: {source} is empty (pass `token: ${{{{ github.token }}}}` or a secret, or use send-as: none)"
-    )
+    from cml_action.surface import current
+
+    return CmlError(f"no GitHub token: {source} is empty ({current().token_advice})")
 
 
 def personal_token_check_error(facts: TokenFacts) -> CmlError:

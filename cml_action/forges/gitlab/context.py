@@ -20,6 +20,7 @@ from pathlib import Path
 from cml_action.context import RunContext, required_env
 from cml_action.errors import CmlError
 from cml_action.gitrepo import ZERO_SHA
+from cml_action.surface import current
 
 MR_EVENT = "merge_request_event"
 PREVIOUS_COMMIT = "HEAD~1"
@@ -42,7 +43,7 @@ def pick_token(env: Mapping[str, str], given: str) -> tuple[str, str]:
     if given.strip():
         # Settings fill `token` from INPUT_TOKEN (the template's input) or CML_TOKEN; name the right one.
         source = next((name for name in TOKEN_VARIABLES if env.get(name, "").strip() == given.strip()), "")
-        candidates.append((given.strip(), source or "input 'token'"))
+        candidates.append((given.strip(), source or current().setting("token")))
     candidates += [(env.get(name, "").strip(), name) for name in TOKEN_VARIABLES]
     for value, source in candidates:
         if not value:

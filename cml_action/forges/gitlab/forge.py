@@ -40,6 +40,7 @@ from cml_action.forges.gitlab.notes import (
     NoteStore,
     neutralise_quick_actions,
 )
+from cml_action.surface import current
 
 if TYPE_CHECKING:
     from cml_action.context import RunContext
@@ -87,11 +88,17 @@ class GitLabForge:
             )
 
     def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
-        reusable = self._links_in_existing_reports() if any(i.sha256 not in self._uploaded for i in images) else {}
+        from cml_action.forges.gitlab import job_uploads as job
+
+        record = job.record_file(self._ctx)
+        reusable = job.recall(record)  # what this job uploaded already, in an earlier command
+        if any(i.sha256 not in self._uploaded and i.name not in reusable for i in images):
+            reusable |= self._links_in_existing_reports()
         urls: dict[str, str] = {}
         for image in images:
             if image.sha256 not in self._uploaded:
                 self._uploaded[image.sha256] = reusable.get(image.name) or self._upload(image)
+                job.remember(record, image.name, self._uploaded[image.sha256])
             urls[image.sha256] = self._uploaded[image.sha256]
         return urls
 
@@ -100,7 +107,7 @@ class GitLabForge:
         body = neutralise_quick_actions(request.body)
         if len(body) > NOTE_LIMIT:
             raise PublishError(f"GitLab: the report is {len(body)} characters, over the note limit of {NOTE_LIMIT}")
-        existing = self._ours(self._list(store), request.marker)
+        existing = self._ours(self._list(store), request)
         known_ids = {note.note_id for note in existing}
         if request.mode == "recreate":
             for note in existing:
@@ -108,16 +115,16 @@ class GitLabForge:
         elif request.mode == "update" and existing:
             note = existing[-1]
             if note.body != body:
-                note = self._update_or_create(store, note, body, request.marker, known_ids)
+                note = self._update_or_create(store, note, body, request, known_ids)
             # Copies an earlier race left behind are in this listing already: no extra request.
             return self._published(store, self._keep_newest(store, note, existing))
-        created = self._create(store, body, request.marker, known_ids)
+        created = self._create(store, body, request, known_ids)
         if request.mode == "create":
             return self._published(store, created)
         # Runs of this key that listed before any of them had created each created a note. Every run lists once
         # more and keeps the newest (highest id): the run that created last sees every other copy and leaves one,
         # and no run ever deletes a newer note than its own.
-        return self._published(store, self._keep_newest(store, created, self._ours(self._list(store), request.marker)))
+        return self._published(store, self._keep_newest(store, created, self._ours(self._list(store), request)))
 
     def post_check(self, request: CheckRequest) -> Published:
         """A commit status named after the title; the report itself goes in the note the pipeline posts too."""
@@ -145,16 +152,16 @@ class GitLabForge:
     def _list(self, store: NoteStore) -> Sequence[NoteRef]:
         return self.retrier.read(f"list the notes of {store.where}", store.list)
 
-    def _ours(self, notes: Sequence[NoteRef], marker: str) -> list[NoteRef]:
-        marked = [note for note in notes if marker in note.body]
+    def _ours(self, notes: Sequence[NoteRef], request: CommentRequest) -> list[NoteRef]:
+        marked = [note for note in notes if request.identifies(note.body)]
         if not marked:
             return []
         me = self._my_user_id()
         return [note for note in marked if me is None or note.author_id == me]
 
-    def _create(self, store: NoteStore, body: str, marker: str, known_ids: set[int]) -> NoteRef:
+    def _create(self, store: NoteStore, body: str, request: CommentRequest, known_ids: set[int]) -> NoteRef:
         def find_lost() -> NoteRef | None:
-            fresh = [note for note in self._ours(store.list(), marker) if note.note_id not in known_ids]
+            fresh = [note for note in self._ours(store.list(), request) if note.note_id not in known_ids]
             return fresh[-1] if fresh else None
 
         created = self.retrier.write(
@@ -186,7 +193,7 @@ class GitLabForge:
             workflow.warning(f"{exc} (deleting the duplicate report note {note.note_id}; the next run retries)")
 
     def _update_or_create(
-        self, store: NoteStore, note: NoteRef, body: str, marker: str, known_ids: set[int]
+        self, store: NoteStore, note: NoteRef, body: str, request: CommentRequest, known_ids: set[int]
     ) -> NoteRef:
         def landed() -> NoteRef | None:
             return _edited(store.list(), note, body)
@@ -204,7 +211,7 @@ class GitLabForge:
                 return found
             if any(other.note_id == note.note_id for other in notes):
                 raise
-            return self._create(store, body, marker, known_ids)
+            return self._create(store, body, request, known_ids)
 
     def _still_there(self, store: NoteStore, note: NoteRef) -> bool:
         return any(found.note_id == note.note_id for found in self._list(store))
@@ -235,6 +242,9 @@ class GitLabForge:
 
     # -- targets ---------------------------------------------------------------------------------------------------
 
+    def check_target(self, target: Target) -> None:
+        self._store_for(target)
+
     def _store_for(self, target: Target) -> NoteStore:
         project = self._project()
         if target.kind == "issue" and target.number:
@@ -247,9 +257,10 @@ class GitLabForge:
         if target.kind == "pr":
             iid = self._ctx.pr_number or self._open_mr_of_commit()
             if iid is None:
+                said = current()
                 raise CmlError(
-                    f"target 'pr': no open merge request contains commit {self._ctx.head_sha[:8]} "
-                    "(use target 'commit', or run the job in a merge request pipeline)"
+                    f"{said.setting('target')}: no open merge request contains commit {self._ctx.head_sha[:8]} "
+                    f"(use {said.assign('target', 'commit')}, or run the job in a merge request pipeline)"
                 )
             return self._mr_store(iid)
         return self._auto_target()
