@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_compat_github import DEFAULT_MARKER, PR, Run, asset_link, png, pr_comments
-from tests.e2e.test_cli_compat_github import run as run
+from tests.e2e.compat_support import DEFAULT_MARKER, PR, Run, asset_link, png, pr_comments
+from tests.e2e.compat_support import run as run
 from tests.fakes.github.fixtures import fake_github  # noqa: F401  (fixture)
 from tests.gitutil import commit_files, git
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from cml_action import cli
+from tests.dvc_support import oracle_env
 from tests.gitutil import commit_files, init_repo
-from tests.unit.test_dvc_oracle import DVC, _dvc_env
-from tests.unit.test_dvc_oracle import repo as metrics_repo  # noqa: F401  (fixture)
-from tests.unit.test_params_oracle import BASE, WORKING_TREE
+from tests.oracle_support import BASE, DVC, WORKING_TREE
+from tests.oracle_support import metrics_repo as metrics_repo
 
 pytestmark = pytest.mark.dvc
 
 
 def _dvc(repo: Path, *args: str) -> str:
-    done = subprocess.run([str(DVC), *args], cwd=repo, capture_output=True, text=True, env=_dvc_env())
+    done = subprocess.run([str(DVC), *args], cwd=repo, capture_output=True, text=True, env=oracle_env())
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -59,7 +59,7 @@ METRICS_CASES = [
 
 @pytest.mark.parametrize("args", METRICS_CASES, ids=" ".join)
 def test_metrics_diff_markdown_is_dvcs(
-    metrics_repo: Path,  # noqa: F811
+    metrics_repo: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     args: tuple[str, ...],
@@ -74,7 +74,7 @@ def test_metrics_diff_markdown_is_dvcs(
     ids=" ".join,
 )
 def test_metrics_diff_json_is_dvcs(
-    metrics_repo: Path,  # noqa: F811
+    metrics_repo: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     args: tuple[str, ...],
@@ -87,7 +87,7 @@ def test_metrics_diff_json_is_dvcs(
 @pytest.fixture(scope="module")
 def params_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = init_repo(tmp_path_factory.mktemp("pdiff") / "repo")
-    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=_dvc_env())
+    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=oracle_env())
     commit_files(root, BASE, "base")
     commit_files(root, WORKING_TREE, "tuned")
     (root / "params.yaml").write_text("lr: 0.3\nseed: 8\n")  # the working tree differs from both commits

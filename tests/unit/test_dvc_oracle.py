@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -16,86 +12,18 @@ from cml_action.report.diff import diff_metrics
 from cml_action.report.readers import read_metrics
 from cml_action.report.table import render_metrics_json, render_metrics_table
 from tests.dvc_support import oracle_env
+from tests.oracle_support import (
+    DVC,
+    METRICS,
+    metrics_repo,  # noqa: F401  (the fixture `repo` is built on)
+)
 
 pytestmark = pytest.mark.dvc
 
-DVC = Path(sys.executable).with_name("dvc")
-METRICS = ("eval/metrics.json", "eval/train.yaml", "eval/model.toml", "eval/extra.json")
-
-FIRST = {
-    "eval/metrics.json": json.dumps(
-        {
-            "acc": 0.9,
-            "loss": 0.30000000000000004,
-            "n": 10,
-            "flag": True,
-            "model": "resnet",
-            "per_class": [0.5, {"x": 1}],
-            "test": {"roc_auc": 0.912345678, "avg_prec": {"macro": 0.81, "micro": 0.8}},
-            "gone": 3,
-            "nothing": None,
-            "empty": {},
-        }
-    ),
-    "eval/train.yaml": "train:\n  lr: 1e-3\n  steps: 1_000\n  octal_like: 017\n  ok: yes\n  epochs: 3\n",
-    "eval/model.toml": '[model]\nsize = 12\nname = "a"\nwhen = 2024-01-01\n[model.deep.er]\nscore = 0.5\n',
-    "eval/extra.json": '{"only_in_first": 1.5}',
-}
-SECOND = {
-    "eval/metrics.json": json.dumps(
-        {
-            "acc": 0.95,
-            "loss": 0.3,
-            "n": 12,
-            "flag": False,
-            "model": "resnet",
-            "per_class": [0.7],
-            "test": {"roc_auc": 0.9, "avg_prec": {"macro": 0.79, "micro": 0.8}},
-            "new_metric": 7,
-        }
-    ),
-    "eval/train.yaml": "train:\n  lr: 2e-3\n  steps: 2_000\n  octal_like: 017\n  ok: no\n  epochs: 3\n",
-    "eval/model.toml": '[model]\nsize = 13\nname = "b"\nwhen = 2024-01-02\n[model.deep.er]\nscore = 0.25\n',
-}
-WORKSPACE = {
-    "eval/metrics.json": json.dumps(
-        {"acc": 0.97, "loss": 0.25, "n": 12, "flag": True, "model": "vit", "test": {"roc_auc": 0.93}}
-    ),
-    "eval/train.yaml": "train:\n  lr: 5e-4\n  steps: 2_000\n  octal_like: 018\n  ok: true\n  epochs: 4.5\n",
-}
-
-
-def _git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
-    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def _write(repo: Path, files: Mapping[str, str]) -> None:
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not DVC.exists() or shutil.which("git") is None:
-        pytest.skip("needs DVC in the venv and git")
-    root = tmp_path_factory.mktemp("oracle")
-    _git(root, "init", "-q")
-    subprocess.run([str(DVC), "init", "-q"], cwd=root, check=True, env=oracle_env())
-    (root / "dvc.yaml").write_text("metrics:\n" + "".join(f"  - {name}\n" for name in METRICS))
-    _write(root, FIRST)
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "first")
-    _write(root, SECOND)
-    _git(root, "rm", "-q", "eval/extra.json")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "second")
-    _write(root, WORKSPACE)
-    (root / "eval/model.toml").unlink()
-    return root
+def repo(metrics_repo: Path) -> Path:  # noqa: F811
+    return metrics_repo
 
 
 def _dvc(repo: Path, *args: str) -> str:

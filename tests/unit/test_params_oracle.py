@@ -15,40 +15,10 @@ from cml_action.report.params import render_params_table
 from cml_action.report.table import render_metrics_json
 from tests.dvc_support import oracle_env
 from tests.gitutil import commit_files, git, init_repo
+from tests.oracle_support import BASE, WORKING_TREE
 
 pytestmark = pytest.mark.dvc
 DVC = find_dvc() or "dvc"
-
-DVC_YAML = """\
-params:
-  - conf.toml
-stages:
-  train:
-    cmd: echo train
-    params:
-      - lr
-      - train
-      - config.json:
-          - model
-      - hp.py:
-"""
-BASE = {
-    "dvc.yaml": DVC_YAML,
-    "params.yaml": "lr: 0.1\nseed: 7\ngone: 1\ntrain:\n  epochs: 3\n  optimizer: sgd\n  layers: [64, 32]\n"
-    "  schedule:\n    warmup: 100\n",
-    "config.json": '{"model": {"name": "resnet", "depth": 18, "tags": ["a"]}, "untracked": 1}',
-    "conf.toml": '[data]\nsplit = 0.2\nname = "a"\nratio = 1e-3\n',
-    "hp.py": "BATCH = 32\nLR = 1e-3\nNAMES = ('a', 'b')\n\nclass Train:\n    epochs = 3\n\n"
-    "    def __init__(self):\n        self.momentum = 0.9\n",
-}
-WORKING_TREE = {
-    "params.yaml": "lr: 0.2\nseed: 7\ntrain:\n  epochs: 3\n  optimizer: adam\n  layers: [64, 64]\n  dropout: 0.5\n"
-    "  schedule:\n    warmup: 100\n  flag: yes\nnew_top: true\n",
-    "config.json": '{"model": {"name": "vit", "depth": 18, "tags": ["a", "b"]}, "untracked": 2}',
-    "conf.toml": '[data]\nsplit = 0.25\nname = "a"\nratio = 2e-3\n',
-    "hp.py": "BATCH = 64\nLR = 1e-3\nNAMES = ('a', 'c')\n\nclass Train:\n    epochs = 4\n\n"
-    "    def __init__(self):\n        self.momentum = 0.9\n",
-}
 
 
 @pytest.fixture(scope="module")
