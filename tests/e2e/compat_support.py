@@ -46,6 +46,21 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+def pull_request_job_env(gh: FakeGitHub, head: str, ws: Path, event_file: Path) -> dict[str, str]:
+    """What the runner sets for a job of pull request #PR (head `head`) in workspace `ws`; no token."""
+    event = payloads.with_commits("pull_request_opened", head=head, base=gh.main_sha, number=PR, repo=gh.repo)
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_API_URL": gh.api_url,
+        "GITHUB_SERVER_URL": gh.server_url,
+        "GITHUB_REPOSITORY": gh.repo,
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_EVENT_PATH": str(payloads.write(event_file, event)),
+        "GITHUB_SHA": head,
+        "GITHUB_WORKSPACE": str(ws),
+    }
+
+
 @pytest.fixture
 def run(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Run]:  # noqa: F811
     gh = fake_github
@@ -53,21 +68,8 @@ def run(fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     gh.add_pull(gh.repo, head_sha=head, number=PR, base_sha=gh.main_sha)
     ws = init_repo(tmp_path / "ws")
     commit_files(ws, {"README.md": "# hello\n"})
-    event = payloads.with_commits("pull_request_opened", head=head, base=gh.main_sha, number=PR, repo=gh.repo)
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_API_URL": gh.api_url,
-        "GITHUB_SERVER_URL": gh.server_url,
-        "GITHUB_REPOSITORY": gh.repo,
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(payloads.write(tmp_path / "event.json", event)),
-        "GITHUB_SHA": gh.main_sha,
-        "GITHUB_TOKEN": gh.app_token,
-        "GITHUB_WORKSPACE": str(ws),
-        "GITHUB_RUN_ID": "4242",
-        "GITHUB_WORKFLOW": "CML",
-        "GITHUB_JOB": "train",
-    }
+    env = pull_request_job_env(gh, head, ws, tmp_path / "event.json") | {"GITHUB_SHA": gh.main_sha}
+    env |= {"GITHUB_TOKEN": gh.app_token, "GITHUB_RUN_ID": "4242", "GITHUB_WORKFLOW": "CML", "GITHUB_JOB": "train"}
     _clean_env(monkeypatch)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

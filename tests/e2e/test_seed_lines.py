@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.e2e import payloads
+from tests.e2e.compat_support import PR, pull_request_job_env
 from tests.fakes.github import FakeGitHub
 from tests.fakes.github.fixtures import fake_github  # noqa: F401  (fixture)
 from tests.fakes.gitlab.fixtures import fake_gitlab, gitlab_env  # noqa: F401  (fixture)
@@ -26,7 +26,6 @@ from tests.fakes.gitlab.server import FakeGitLab
 from tests.gitutil import commit_files, init_repo
 
 BIN = Path(sys.executable).parent
-PR = 7
 TRAIN = """\
 import json
 from PIL import Image
@@ -100,18 +99,7 @@ def test_the_seed_on_github(fake_github: FakeGitHub, tmp_path: Path) -> None:  #
     head = gh.add_commit(gh.repo, {"train.py": b"1\n"}, message="Train")
     gh.add_pull(gh.repo, head_sha=head, number=PR, base_sha=gh.main_sha)
     ws = _project(tmp_path)
-    event = payloads.with_commits("pull_request_opened", head=head, base=gh.main_sha, number=PR, repo=gh.repo)
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_API_URL": gh.api_url,
-        "GITHUB_SERVER_URL": gh.server_url,
-        "GITHUB_REPOSITORY": gh.repo,
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_EVENT_PATH": str(payloads.write(tmp_path / "event.json", event)),
-        "GITHUB_SHA": head,
-        "GITHUB_WORKSPACE": str(ws),
-        "repo_token": gh.app_token,  # the seed's spelling
-    }
+    env = pull_request_job_env(gh, head, ws, tmp_path / "event.json") | {"repo_token": gh.app_token}  # the seed's
     done = _run(ws, env)
     assert done.returncode == 0, done.stderr
     [comment] = gh.issue_comments(gh.repo, PR)
