@@ -21,6 +21,11 @@ Format = Literal["png", "svg"]
 _LITE_KEYS = frozenset({"mark", "layer", "facet", "concat", "hconcat", "vconcat", "repeat", "spec"})
 _VEGA_KEYS = frozenset({"marks", "signals", "scales", "axes"})
 _LARGEST_SPEC = 64 * 1024 * 1024  # a spec carries its data inline; larger input is not a chart we should render
+INSTALL_HINT = "pip install 'cml-action[plots]' or use the cml-action image"
+
+
+class RendererMissing(CmlError):
+    """vl-convert is not installed: no chart can be drawn (one error for the plots section, not one per plot)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,6 @@ def _flavour(document: dict[str, Any]) -> Flavour | None:
 
 def render(spec: VegaSpec, fmt: Format = "png", *, scale: float = 1.0, config: dict[str, Any] | None = None) -> bytes:
     """PNG bytes or SVG text (UTF-8) of the chart; Vega's own message on failure, in one line."""
-    from cml_action.plots.render import _converter
-
     converter = _converter()
     name = f"{'vegalite' if spec.flavour == 'vega-lite' else 'vega'}_to_{fmt}"
     # No external data: a spec from a pull request must not make the job fetch URLs or read files (vl-convert
@@ -75,8 +78,16 @@ def render(spec: VegaSpec, fmt: Format = "png", *, scale: float = 1.0, config: d
     try:
         result = getattr(converter, name)(spec.spec, **options)
     except Exception as exc:  # vl-convert raises ValueError/RuntimeError carrying Vega's message
-        raise CmlError(f"the {spec.flavour} chart could not be rendered: {_vega_message(exc)}") from None
+        raise CmlError(f"the chart could not be rendered: {_vega_message(exc)}") from None
     return result.encode("utf-8") if isinstance(result, str) else bytes(result)
+
+
+def _converter() -> Any:
+    try:
+        import vl_convert
+    except ImportError:
+        raise RendererMissing(f"'plots' needs vl-convert-python, which is not installed ({INSTALL_HINT})") from None
+    return vl_convert
 
 
 def _vega_message(exc: Exception) -> str:

@@ -101,3 +101,13 @@ def test_a_spec_cannot_make_the_job_fetch_data(data_server: tuple[str, list[str]
     with pytest.raises(CmlError, match=r"could not be rendered: .*External data url not allowed"):
         vega.render(spec, "png")
     assert hits == []
+
+
+def test_a_plot_spec_cannot_make_the_job_fetch_data_either(data_server: tuple[str, list[str]]) -> None:
+    """The report's plots (a DVC template is the pull request's file) go through the same rendering path."""
+    from cml_action.plots.render import vegalite_png
+
+    base, hits = data_server
+    with pytest.raises(CmlError, match=r"could not be rendered: .*External data url not allowed"):
+        vegalite_png({"data": {"url": f"{base}/secret.csv"}, "mark": "point", "encoding": {"x": {"field": "a"}}})
+    assert hits == []
