@@ -22,16 +22,11 @@ from cml_action.vega import Format
 SVG_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:
-        raise CmlError(f"{self.prog}: {message} (see '{self.prog} --help')")
-
-
 def _parser(fmt: Format) -> argparse.ArgumentParser:
-    from cml_action import __version__
+    from cml_action.cli_compat_flags import CompatParser  # one-line usage errors and --version, like every command
 
     prog = f"vl2{fmt}"
-    parser = _Parser(prog=prog, description=f"Render a Vega-Lite (or Vega) JSON spec to {fmt.upper()}.")
+    parser = CompatParser(prog=prog, description=f"Render a Vega-Lite (or Vega) JSON spec to {fmt.upper()}.")
     parser.add_argument("input", nargs="?", default="-", help="spec file (default: stdin)")
     parser.add_argument("output", nargs="?", default="-", help=f"{fmt.upper()} file to write (default: stdout)")
     parser.add_argument("-s", "--scale", type=float, default=1.0, help="resolution scale factor (default 1)")
@@ -40,7 +35,6 @@ def _parser(fmt: Format) -> argparse.ArgumentParser:
     parser.add_argument("-l", "--loglevel", default=None, help="accepted for vega-cli compatibility")
     if fmt == "svg":
         parser.add_argument("--header", action="store_true", help="start the SVG with an XML declaration")
-    parser.add_argument("--version", action="version", version=f"cml-action {__version__}")
     return parser
 
 
