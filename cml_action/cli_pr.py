@@ -210,24 +210,8 @@ def _push_branch(plan: Plan, args: argparse.Namespace, auth: dict[str, str]) -> 
 
 
 def _git(workspace: Path, extra_env: dict[str, str], *args: str) -> str:
-    """git with extra variables (a private index, an identity, one command's credentials)."""
-    import subprocess
-
-    env = gitrepo.git_env()
-    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
-    extra = dict(extra_env)
-    if "GIT_CONFIG_COUNT" in extra:  # append after safe.directory, which git_env already set
-        added = int(extra.pop("GIT_CONFIG_COUNT"))
-        for index in range(added):
-            env[f"GIT_CONFIG_KEY_{count + index}"] = extra.pop(f"GIT_CONFIG_KEY_{index}")
-            env[f"GIT_CONFIG_VALUE_{count + index}"] = extra.pop(f"GIT_CONFIG_VALUE_{index}")
-        env["GIT_CONFIG_COUNT"] = str(count + added)
-    env.update(extra)
-    done = subprocess.run(["git", "-C", str(workspace), *args], capture_output=True, env=env, check=False)
-    if done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()
-        raise CmlError(f"cml pr create: git {args[0]} failed: {detail[-1] if detail else done.returncode}")
-    return done.stdout.decode()
+    """git with extra variables for this one command (a private index, an identity, the remote's credentials)."""
+    return gitrepo.git(workspace, *args, extra_env=extra_env).decode()
 
 
 __all__ = ["MergeMethod", "add_parsers", "pr_create_command"]

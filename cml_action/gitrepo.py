@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from cml_action.errors import CmlError
@@ -24,24 +25,32 @@ def checked_ref(ref: str) -> str:
     return ref
 
 
-def git_env() -> dict[str, str]:
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of our git commands; `extra` adds variables for one command (a private index, an identity)
+    and its own GIT_CONFIG_* entries, which are appended after ours rather than replacing them."""
     env = dict(os.environ)
-    # Trust the workspace for this process only; never grows the user's global config.
+    config = [("safe.directory", "*")]  # trust the workspace for this process only; never grows the global config
+    added = dict(extra or {})
+    for index in range(int(added.pop("GIT_CONFIG_COUNT", "0") or 0)):
+        config.append((added.pop(f"GIT_CONFIG_KEY_{index}"), added.pop(f"GIT_CONFIG_VALUE_{index}")))
     count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
-    env["GIT_CONFIG_COUNT"] = str(count + 1)
-    env[f"GIT_CONFIG_KEY_{count}"] = "safe.directory"
-    env[f"GIT_CONFIG_VALUE_{count}"] = "*"
+    for offset, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{count + offset}"] = key
+        env[f"GIT_CONFIG_VALUE_{count + offset}"] = value
+    env["GIT_CONFIG_COUNT"] = str(count + len(config))
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env.update(added)
     return env
 
 
-def git(workspace: Path, *args: str, check: bool = True, input_bytes: bytes | None = None) -> bytes:
+def git(workspace: Path, *args: str, check: bool = True, input_bytes: bytes | None = None,
+        extra_env: Mapping[str, str] | None = None) -> bytes:  # fmt: skip
     try:
         done = subprocess.run(
             ["git", "-C", str(workspace), *args],
             input=input_bytes,
             capture_output=True,
-            env=git_env(),
+            env=git_env(extra_env),
             check=False,
         )
     except FileNotFoundError:
