@@ -40,6 +40,7 @@ class RunContext:
     run_id: str = ""
     job_url: str = ""
     default_branch: str = ""  # the repository's default branch, when the CI says (never an assets branch)
+    branch: str = ""  # the branch pushed to, or a pull request's head branch ("" for tags and unknown)
 
     def key(self, template: str) -> str:
         """Expand the sticky-report key placeholders."""

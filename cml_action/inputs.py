@@ -61,6 +61,7 @@ class Input:
 SEND_AS = ("comment", "check", "both", "none")
 COMMENT_MODES = ("update", "create", "recreate")
 FORGES = ("auto", "local", "github", "gitlab")
+STORE_MODES = ("auto", "off")
 
 SCHEMA: tuple[Input, ...] = (
     Input("report", Kind.PATHS, "", "Markdown file(s) that open the report, in order (newlines or commas; globs)."),
@@ -161,6 +162,35 @@ SCHEMA: tuple[Input, ...] = (
         "In a workflow_run job: publish the report bundle a fork PR run uploaded (artifact 'cml-report-bundle'), "
         "e.g. ${{ github.event.workflow_run.id }}. Needs 'actions: read'; this job's files are not read.",
     ),
+    Input(
+        "store",
+        Kind.CHOICE,
+        "auto",
+        "Results store (docs/store.md): 'auto' records this run's results on the assets branch where the token can "
+        "write, and reads stored results for baselines, trends and group comments; 'off' neither reads nor writes.",
+        choices=STORE_MODES,
+    ),
+    Input("history", Kind.INT, "100", "Results kept per branch in the store's index (trends, last run of a PR).",
+          minimum=1),
+    Input(
+        "group",
+        Kind.STRING,
+        "",
+        "Jobs sharing a group (distinct keys, e.g. a matrix) publish ONE comment: a summary table, then each job's "
+        "section. Empty: one comment per key.",
+    ),
+    Input(
+        "compare-previous",
+        Kind.BOOL,
+        "false",
+        "On a pull request, add a column with the change since this pull request's previous stored run.",
+    ),
+    Input(
+        "trend-plots",
+        Kind.PATHS,
+        "",
+        "Metric globs drawn as a trend chart over the default branch's stored runs, this run highlighted.",
+    ),
     # CLI-only settings.
     Input("forge", Kind.CHOICE, "auto", "Forge to publish to: auto (from the CI env), local, github, gitlab.",
           choices=FORGES, in_action=False),
@@ -220,6 +250,11 @@ class Settings:
     working_directory: str = "."
     params: tuple[str, ...] = ("auto",)
     from_run: str = ""
+    store: str = "auto"
+    history: int = 100
+    group: str = ""
+    compare_previous: bool = False
+    trend_plots: tuple[str, ...] = ()
     token: str = field(default="", repr=False)
     forge: str = "auto"
     output_dir: str = ""  # "": runner_paths.report_folder decides

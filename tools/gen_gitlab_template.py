@@ -62,7 +62,7 @@ def spec_lines(spec: Input) -> list[str]:
     else:
         lines.append(f"      default: {quoted(spec.default)}")
     if spec.choices:
-        lines.append(f"      options: [{', '.join(spec.choices)}]")
+        lines.append(f"      options: [{', '.join(quoted(choice) for choice in spec.choices)}]")
     help_text = spec.help
     if spec.kind is Kind.SECRET:
         help_text += " Leave empty to use the masked CI/CD variable CML_TOKEN (or REPO_TOKEN, GITLAB_TOKEN)."

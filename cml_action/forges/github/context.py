@@ -165,4 +165,14 @@ def github_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         job=env.get("GITHUB_JOB") or "report",
         run_id=run_id,
         default_branch=_text(_dig(payload, "repository", "default_branch")),
+        branch=_branch(env),
     )
+
+
+def _branch(env: Mapping[str, str]) -> str:
+    """The pushed branch, or a pull request's head branch (GITHUB_HEAD_REF); "" for a tag."""
+    head_ref = env.get("GITHUB_HEAD_REF", "").strip()
+    if head_ref:
+        return head_ref
+    ref = env.get("GITHUB_REF", "").strip()
+    return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else ""

@@ -110,4 +110,5 @@ def gitlab_context(env: Mapping[str, str], workspace: Path, *, head_sha: str = "
         run_id=env.get("CI_PIPELINE_ID", "").strip(),
         job_url=env.get("CI_JOB_URL", "").strip(),
         default_branch=env.get("CI_DEFAULT_BRANCH", "").strip(),
+        branch=(env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or env.get("CI_COMMIT_BRANCH") or "").strip(),
     )
