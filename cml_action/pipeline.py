@@ -21,6 +21,7 @@ from cml_action.media import MediaSet, prepare_inputs, prepare_referenced
 from cml_action.publish import Outcome, Run, publish, wants_note
 from cml_action.render_parts import build_parts
 from cml_action.runner_paths import DEFAULT_FOLDER, report_folder
+from cml_action.store.session import open_store
 from cml_action.targets import parse_target
 
 __all__ = ["Outcome", "forge_options", "run", "write_interval"]
@@ -65,19 +66,20 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
         print(f"Comparing {ctx.head_sha[:7]} (working tree) with baseline: {baseline.described}")
     forge = make_forge(ctx, options)
     can_publish = _preflight(forge, settings, ctx)
+    run_store = open_store(settings, ctx, forge)  # docs/store.md: baselines, trends and groups read it
     # Prepared images live here until published (or copied beside report.md); removed when the run ends.
     with tempfile.TemporaryDirectory(prefix="cml-images-") as tmp:
         scratch = Path(tmp)
         with workflow.group("Build report"):  # groups cannot nest on GitHub: publishing gets its own
             media = MediaSet()
-            parts = build_parts(settings, ctx, baseline, rules, media, scratch)
+            parts = build_parts(settings, ctx, baseline, rules, media, scratch, store=run_store)
             prepare_inputs(ctx.workspace, settings.images, settings.max_image_width, scratch, media)
             for index, (doc_path, text) in enumerate(parts.texts):
                 prepare_referenced(ctx.workspace, index, doc_path, text, media,
                                    max_width=settings.max_image_width, out_dir=scratch)  # fmt: skip
             for message in [*parts.warnings, *media.warnings, *(parts.gates.notes if parts.gates else ())]:
                 workflow.warning(message)
-        return publish(Run(settings, ctx, forge, options, parts, media, baseline, target, can_publish))
+        return publish(Run(settings, ctx, forge, options, parts, media, baseline, target, can_publish, run_store))
 
 
 def _preflight(forge: Forge, settings: Settings, ctx: RunContext) -> bool:

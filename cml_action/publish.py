@@ -36,6 +36,7 @@ from cml_action.redact import redact
 from cml_action.render_parts import Parts, compose
 from cml_action.report.assemble import ReportParts
 from cml_action.runner_paths import path_for_later_steps
+from cml_action.store.session import RunStore
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Run:
     baseline: Baseline
     target: Target
     can_publish: bool
+    store: RunStore | None = None  # the results store (docs/store.md); None when off or the forge keeps none
 
 
 def wants_note(settings: Settings, ctx: RunContext) -> bool:

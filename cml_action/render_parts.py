@@ -26,6 +26,7 @@ from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
     from cml_action.report.thresholds import Gates, Rule
+    from cml_action.store.session import RunStore
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ SECTION_ERRORS = (CmlError, OSError, ValueError)
 
 
 def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...], media: MediaSet,
-                scratch: Path) -> Parts:  # fmt: skip
+                scratch: Path, *, store: RunStore | None = None) -> Parts:  # fmt: skip
     """Each part depends on this run's data, so each is a section: one that fails becomes a warning saying what
     and why, and the report goes on with the others (docs/report.md, "Sections that fail independently")."""
     parts = Parts(title=settings.title)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from cml_action.store.branch import BranchFiles
 
 Conclusion = Literal["success", "failure", "neutral"]
 
@@ -137,6 +140,15 @@ class ChecksTargets(Protocol):
 
     def check_target(self, target: Target) -> None:
         """Raise CmlError when no comment can be posted to `target`."""
+
+
+@runtime_checkable
+class KeepsResults(Protocol):
+    """An ability (GitHub, GitLab, local): the branch that holds the results store (docs/store.md), which is the
+    assets branch. Built without a request; reads work with a read-only token, writes raise CmlError."""
+
+    def results_branch(self) -> BranchFiles:
+        """The store branch of this repository."""
 
 
 class OpensPullRequests(Protocol):
