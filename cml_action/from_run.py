@@ -35,7 +35,9 @@ def take_bundle(settings: Settings, ctx: RunContext) -> tuple[Settings, RunConte
     run_id = settings.from_run.strip()
     if not run_id.isdigit() or int(run_id) <= 0:
         raise InputError("from-run", f"'{run_id}' is not a workflow run id", "use ${{ github.event.workflow_run.id }}")
-    if ctx.forge != "github":
+    from cml_action.forges import traits_of
+
+    if not traits_of(ctx).fork_bundles:
         raise InputError("from-run", "only works on GitHub", "remove it (GitLab fork MRs report in their pipeline)")
     from cml_action.forges.github.rest import ApiError, GitHubRest, RestError
 

@@ -47,7 +47,7 @@ def write_interval() -> float:
 
 
 def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = None) -> Outcome:
-    from cml_action.forges import make_forge
+    from cml_action.forges import make_forge, traits_of
     from cml_action.report.thresholds import parse_thresholds
 
     rules = parse_thresholds(settings.thresholds)  # bad gates fail before any work
@@ -59,7 +59,8 @@ def run(settings: Settings, ctx: RunContext, *, options: ForgeOptions | None = N
     ctx = in_project_folder(ctx, settings.working_directory)  # monorepos: every relative path starts there
     target = parse_target(settings.target)
     if options is None:  # the report's folder: under RUNNER_TEMP on GitHub unless output-dir asks otherwise
-        folder = report_folder(settings.output_dir, forge=ctx.forge, workspace=ctx.workspace, env=os.environ)
+        folder = report_folder(settings.output_dir, in_runner_temp=traits_of(ctx).runner_temp_reports,
+                               workspace=ctx.workspace, env=os.environ)  # fmt: skip
         options = replace(forge_options(settings, ctx), output_dir=folder)
     with workflow.group("Resolve baseline"):
         baseline = given_baseline or resolve_baseline(ctx, settings.baseline, allow_fetch=settings.fetch_baseline)

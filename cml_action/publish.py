@@ -283,7 +283,9 @@ def _write_bundle(run: Run, key: str) -> None:
     from cml_action.report.assemble import assemble
 
     ctx = run.ctx
-    if not (ctx.forge == "github" and ctx.pr_number and ctx.event.startswith("pull_request")):
+    from cml_action.forges import traits_of
+
+    if not (traits_of(ctx).fork_bundles and ctx.pr_number and ctx.event.startswith("pull_request")):
         workflow.set_output("bundle", "")
         return
     local = replace(_local_report(run, run.parts, run.media, {}, key), head_sha=None, run_url=None, key=None)

@@ -30,7 +30,7 @@ DEFAULT_FOLDER = "cml-report"
 _CLOCK_SLACK_S = 2.0
 
 
-def report_folder(requested: str, *, forge: str, workspace: Path, env: Mapping[str, str]) -> Path:
+def report_folder(requested: str, *, in_runner_temp: bool, workspace: Path, env: Mapping[str, str]) -> Path:
     """The folder for report.md: the one asked for (`output-dir`, relative to the project folder); on GitHub a
     fresh folder under RUNNER_TEMP (nothing written into the workspace unasked); elsewhere `cml-report`, which
     GitLab jobs keep as an artifact and the local forge is asked to write."""
@@ -38,7 +38,7 @@ def report_folder(requested: str, *, forge: str, workspace: Path, env: Mapping[s
         path = Path(requested)
         return path if path.is_absolute() else workspace / path
     temp = env.get("RUNNER_TEMP", "")
-    if forge == "github" and temp and Path(temp).is_dir():
+    if in_runner_temp and temp and Path(temp).is_dir():
         folder = Path(tempfile.mkdtemp(prefix="cml-report-", dir=temp))
         folder.chmod(0o755)  # mkdtemp's 0700 would hide it from a later step running as another user
         return folder

@@ -110,6 +110,11 @@ class Traits:
     job_summary: bool  # the run has a job summary page, where a report too long for a comment is whole
     writes_files: bool  # publishing writes files (the local forge) instead of posting to a server
     pull_request_noun: str = "Pull Request"  # "Merge Request" on GitLab (`cml pr create --md`)
+    # The runner gives a temporary folder outside the workspace (RUNNER_TEMP): the report goes there, not into
+    # the user's checkout, unless output-dir says otherwise.
+    runner_temp_reports: bool = False
+    # Fork pull requests hand their report to a privileged run as a bundle (`bundle` output, `from-run` input).
+    fork_bundles: bool = False
 
 
 class Forge(Protocol):

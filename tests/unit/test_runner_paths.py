@@ -12,8 +12,8 @@ DOCKER_ACTION = {"GITHUB_WORKSPACE": "/github/workspace", "RUNNER_TEMP": "/githu
 def test_on_github_the_report_goes_to_a_fresh_readable_folder_under_runner_temp(tmp_path: Path) -> None:
     env = {"RUNNER_TEMP": str(tmp_path / "temp")}
     (tmp_path / "temp").mkdir()
-    first = report_folder("", forge="github", workspace=tmp_path / "ws", env=env)
-    second = report_folder("", forge="github", workspace=tmp_path / "ws", env=env)
+    first = report_folder("", in_runner_temp=True, workspace=tmp_path / "ws", env=env)
+    second = report_folder("", in_runner_temp=True, workspace=tmp_path / "ws", env=env)
     assert first.parent == second.parent == tmp_path / "temp" and first != second  # two steps, two reports
     assert first.stat().st_mode & 0o777 == 0o755
     assert not (tmp_path / "ws").exists()
@@ -21,9 +21,9 @@ def test_on_github_the_report_goes_to_a_fresh_readable_folder_under_runner_temp(
 
 def test_output_dir_is_the_opt_in_to_the_workspace_and_other_forges_keep_cml_report(tmp_path: Path) -> None:
     env = {"RUNNER_TEMP": str(tmp_path)}
-    assert report_folder("out", forge="github", workspace=tmp_path / "ws", env=env) == tmp_path / "ws" / "out"
-    assert report_folder("", forge="gitlab", workspace=tmp_path / "ws", env=env) == tmp_path / "ws" / "cml-report"
-    assert report_folder("", forge="github", workspace=tmp_path / "ws", env={}) == tmp_path / "ws" / "cml-report"
+    assert report_folder("out", in_runner_temp=True, workspace=tmp_path / "ws", env=env) == tmp_path / "ws" / "out"
+    assert report_folder("", in_runner_temp=False, workspace=tmp_path / "ws", env=env) == tmp_path / "ws" / "cml-report"
+    assert report_folder("", in_runner_temp=True, workspace=tmp_path / "ws", env={}) == tmp_path / "ws" / "cml-report"
 
 
 def test_inside_a_docker_action_later_steps_get_paths_relative_to_the_workspace() -> None:

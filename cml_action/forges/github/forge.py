@@ -78,7 +78,8 @@ def _same_body(left: str | None, right: str) -> bool:
 class GitHubForge:
     name = "github"
     limits = Limits(comment=COMMENT_LIMIT, check=CHECK_SUMMARY_LIMIT, unit="chars", check_unit="chars")
-    traits = Traits(check_holds_report=True, run_link_label="Workflow run", job_summary=True, writes_files=False)
+    traits = Traits(check_holds_report=True, run_link_label="Workflow run", job_summary=True, writes_files=False,
+                    runner_temp_reports=True, fork_bundles=True)  # fmt: skip
 
     def __init__(
         self,
