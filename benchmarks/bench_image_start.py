@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.gitutil import commit_files, init_repo  # noqa: E402
 from tests.images.container import CPU_IMAGE, Mount, buildah, working_container  # noqa: E402
 
 MB = 1000 * 1000
@@ -65,14 +66,8 @@ def unpack_seconds(layers: list[Path], into: Path) -> float:
 
 
 def project(folder: Path) -> Path:
-    ws = folder / "ws"
-    ws.mkdir()
-    for command in (["git", "init", "-q"], ["git", "config", "user.email", "b@e.x"], ["git", "config", "user.name", "b"]):
-        subprocess.run(command, cwd=ws, check=True)
-    (ws / "metrics.json").write_text('{"accuracy": 0.8, "loss": 0.3}\n')
-    (ws / "report.md").write_text("## Training\n\nOne epoch.\n")
-    subprocess.run(["git", "add", "."], cwd=ws, check=True)
-    subprocess.run(["git", "commit", "-qm", "base"], cwd=ws, check=True)
+    ws = init_repo(folder / "ws")
+    commit_files(ws, {"metrics.json": '{"accuracy": 0.8, "loss": 0.3}\n', "report.md": "## Training\n\nOne epoch.\n"})
     (ws / "metrics.json").write_text('{"accuracy": 0.9, "loss": 0.2}\n')
     return ws
 
@@ -102,7 +97,8 @@ def main() -> int:
         with working_container(args.image) as container:
             for _ in range(args.runs):
                 started = time.perf_counter()
-                done = container.exec(command, mounts=[Mount(str(ws), "/github/workspace")], workdir="/github/workspace")
+                mounts = [Mount(str(ws), "/github/workspace")]
+                done = container.exec(command, mounts=mounts, workdir="/github/workspace")
                 runs.append(time.perf_counter() - started)
                 if done.returncode != 0:
                     raise SystemExit(f"the report failed in the container:\n{done.stdout}\n{done.stderr}")
