@@ -1,0 +1,93 @@
+"""Record this run in the results store (docs/store.md) once its report is published.
+
+What is recorded is what the report showed, nothing more: this run's flattened metrics and params, its section
+(the report body for its key), the gates' verdict, and where it ran. A default-branch push records under its
+branch's index, a pull request run under `pull-<N>`, both by head sha. A run that may not publish (a fork's
+read-only token) records nothing. A failed write is one warning: the published report and the exit code stay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from cml_action import workflow
+from cml_action.errors import CmlError
+from cml_action.forges.base import Published
+from cml_action.redact import redact
+from cml_action.report.assemble import ReportParts
+from cml_action.store.model import Scalar, StoredRun
+
+if TYPE_CHECKING:
+    from cml_action.publish import Run
+
+
+def may_record(run: Run) -> bool:
+    """Whether this run writes the store: it can publish, or publishes nothing by choice (`send-as: none`) with a
+    token that is not a fork's. Runs without a branch (tags, local runs) have no index to record in."""
+    if run.store is None or not run.store.index_name:
+        return False
+    return run.can_publish or (run.settings.send_as == "none" and not run.ctx.is_fork)
+
+
+def record_results(run: Run, report: ReportParts, check: Published | None) -> None:
+    """Write this run's results; a failure is one `::warning::` line and changes nothing else."""
+    if run.store is None or not may_record(run):
+        return
+    stored = stored_run(run, report, check)
+    try:
+        with workflow.group("Record results"):
+            run.store.store.record(stored, run.store.index_name)
+            print(f"Recorded {stored.key} at {stored.head_sha[:7]} in the results store ({run.store.index_name})")
+    except (CmlError, OSError) as exc:
+        workflow.warning(redact(f"results store: this run was not recorded ({exc}); the report is published as usual"))
+
+
+def stored_run(run: Run, report: ReportParts, check: Published | None, *, now: datetime | None = None) -> StoredRun:
+    from cml_action.publish import gate_verdict
+
+    ctx, parts = run.ctx, run.parts
+    verdict = gate_verdict(parts)
+    return StoredRun(
+        key=ctx.key(run.settings.key),
+        head_sha=ctx.head_sha,
+        time=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        branch=ctx.branch,
+        event=ctx.event,
+        pr_number=ctx.pr_number,
+        run_id=ctx.run_id,
+        run_url=ctx.run_url,
+        metrics=flat_values(parts.current_metrics),
+        params=flat_values(parts.current_params),
+        section=section_markdown(report),
+        gates=verdict.summary,
+        blocking=verdict.blocking,
+        check_url=check.url if check else "",
+    )
+
+
+def section_markdown(report: ReportParts) -> str:
+    """The report's body for this key: without its heading, footer or marker (a group comment adds its own)."""
+    from cml_action.report.assemble import assemble
+
+    body = assemble(replace(report, head_sha=None, baseline_sha=None, run_url=None, key=None))
+    return body.partition("\n\n")[2].strip("\n")
+
+
+def flat_values(values: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, Scalar]]:
+    """Only what JSON holds as is: scalars; a non-finite number becomes its text ('nan', 'inf'), which JSON has not."""
+    return {file: {name: _scalar(value) for name, value in metrics.items() if _is_scalar(value)}
+            for file, metrics in values.items()}  # fmt: skip
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _scalar(value: object) -> Scalar:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value  # type: ignore[return-value]  # checked by _is_scalar
