@@ -80,7 +80,7 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
         _section(own, "params", lambda: _add_params(settings, ctx, baseline, own, stored))
 
     def metrics(own: Parts) -> None:
-        built = _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own, stored, store))
+        built = _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own, store, stored))
         if not built and rules:
             # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
             own.unjudged_gates = len(rules)
@@ -186,8 +186,9 @@ def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: 
         parts.current_params = _current_values(section.diff)
 
 
-def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...], parts: Parts,
-                 stored: StoredBaselines | None, store: RunStore | None) -> None:  # fmt: skip
+def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
+                 parts: Parts, store: RunStore | None = None,
+                 stored: StoredBaselines | None = None) -> None:  # fmt: skip
     from cml_action.report.diff import diff_metrics
     from cml_action.report.table import render_metrics_section
     from cml_action.report.thresholds import evaluate_gates, render_verdict, tripped_keys
@@ -202,6 +203,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         missing = tuple(path for path, metrics in sides.current.items() if metrics is None)
         parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)
         parts.verdict_md = render_verdict(parts.gates)
+    previous_columns = _since_previous(settings, ctx, store, diff, parts)
     parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,
@@ -209,7 +211,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         tripped=tripped_keys(parts.gates) if parts.gates else frozenset(),
         baseline_label=baseline.short if baseline.sha else "baseline",
         current_label="current",
-        extra=_since_previous(settings, ctx, store, diff, parts),
+        extra=previous_columns,
     )
     if parts.metrics_md:
         parts.metrics_md += stored.source_line(sides.from_store) if stored else ""

@@ -126,7 +126,10 @@ def since_previous_column(store: RunStore, head_sha: str, diff: MetricsDiff, pre
     previous = previous_run(store, head_sha)
     if previous is None:
         return []
-    return [(since_previous_header(previous.head_sha), since_previous_cells(diff.rows, previous.metrics, precision))]
+    from cml_action.report.table import ExtraColumn
+
+    cells = since_previous_cells(diff.rows, previous.metrics, precision)
+    return [ExtraColumn(since_previous_header(previous.head_sha), cells)]
 
 
 def fill_baseline(baseline: FlatSide, current: Mapping[str, Mapping[str, object] | None],

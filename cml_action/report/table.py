@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from cml_action.report.diff import MetricRow, MetricsDiff
 from cml_action.report.escape import display_width, escape_cell, shorten
@@ -13,8 +14,14 @@ MISSING = "-"  # DVC's fill value for a missing side or a missing change
 # stays DVC's signed number, since a rise can trip a gate too (`acc min 0.99` with acc 0.9 -> 0.95).
 TRIPPED_MARKER = "❌ "
 _MIN_HEADER_PADDING = 2  # tabulate pads each column to at least len(header) + 2
-# A column after DVC's own ones (e.g. "Since last push"): its header, and its cell per (path, metric), escaped.
-ExtraColumn = tuple[str, Mapping[tuple[str, str], str]]
+
+
+class ExtraColumn(NamedTuple):
+    """A column after Change (not DVC's): its header (plain text, escaped here) and its cells by (path, metric),
+    already markdown; a row without a cell shows an empty one."""
+
+    header: str
+    cells: Mapping[tuple[str, str], str]
 
 
 def format_value(value: object, precision: int) -> str:
@@ -52,12 +59,12 @@ def render_metrics_table(
     `with_path=False` leaves out the Path column (`dvc metrics diff --no-path`); `extra` columns follow Change."""
     headers = ["Path", "Metric", escape_cell(baseline_label), escape_cell(current_label), "Change"]
     escaped_paths: dict[str, str] = {}  # one file has thousands of rows: escape its path once
-    shown = table_rows(diff, show_all=show_all, tripped=tripped)
-    body = [_cells(row, precision, row.key in tripped, escaped_paths) for row in shown]
-    if extra:
-        headers += [escape_cell(header) for header, _ in extra]
-        for cells, row in zip(body, shown, strict=True):
-            cells.extend(column.get(row.key, MISSING) for _, column in extra)
+    rows = table_rows(diff, show_all=show_all, tripped=tripped)
+    body = [_cells(row, precision, row.key in tripped, escaped_paths) for row in rows]
+    for column in extra:
+        headers.append(escape_cell(column.header))
+        for cells, row in zip(body, rows, strict=True):
+            cells.append(column.cells.get(row.key, ""))
     if not with_path:
         headers, body = headers[1:], [cells[1:] for cells in body]
     return github_table(headers, body)

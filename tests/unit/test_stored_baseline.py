@@ -9,7 +9,7 @@ from cml_action.recording import flat_values, section_markdown
 from cml_action.report.assemble import ReportParts
 from cml_action.report.diff import diff_metrics
 from cml_action.report.provenance import StoredSource, since_previous_cells, stored_baseline_line
-from cml_action.report.table import render_metrics_section
+from cml_action.report.table import ExtraColumn, render_metrics_section
 from cml_action.stored_baseline import fill_baseline, lacks_values
 
 SHA = "e8aa4601" + "0" * 32
@@ -63,7 +63,9 @@ def test_since_last_push_is_a_column_after_change() -> None:
     diff = diff_metrics({"m.json": {"acc": 0.9, "name": "a"}}, {"m.json": {"acc": 0.85, "name": "b", "new": 1}})
     cells = since_previous_cells(diff.rows, {"m.json": {"acc": 0.8, "name": "a"}}, 5)
     assert cells == {("m.json", "acc"): "0.05", ("m.json", "name"): "-", ("m.json", "new"): "-"}
-    section = render_metrics_section(diff, precision=5, show_all=False, extra=[("Since last push (abc1234)", cells)])
+    section = render_metrics_section(
+        diff, precision=5, show_all=False, extra=[ExtraColumn("Since last push (abc1234)", cells)]
+    )
     assert section.splitlines()[2] == (
         "| Path   | Metric   | HEAD   | workspace   | Change   | Since last push (abc1234)   |"
     )
