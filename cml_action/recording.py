@@ -9,9 +9,10 @@ read-only token) records nothing. A failed write is one warning: the published r
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cml_action import workflow
@@ -62,11 +63,42 @@ def stored_run(run: Run, report: ReportParts, check: Published | None, *, now: d
         run_url=ctx.run_url,
         metrics=flat_values(parts.current_metrics),
         params=flat_values(parts.current_params),
+        plots=plot_rows(ctx.workspace, run.settings.plots),
         section=section_markdown(report),
         gates=verdict.summary,
         blocking=verdict.blocking,
         check_url=check.url if check else "",
     )
+
+
+MAX_PLOT_FILES = 20  # a few data files of a few hundred rows each: the document stays small
+MAX_PLOT_ROWS = 1000
+
+
+def plot_rows(workspace: Path, entries: Sequence[str]) -> dict[str, list[dict[str, Scalar]]]:
+    """The working tree's rows of the plot data files the report drew (file -> rows, the first `MAX_PLOT_ROWS`).
+    Files that cannot be read are left out: the plots section already said why."""
+    if not entries:
+        return {}
+    from cml_action.plots import collect, data
+
+    rows: dict[str, list[dict[str, Scalar]]] = {}
+    for entry in entries:
+        try:
+            files = [file for plot in collect.resolve_plots(workspace, entry) for file in plot.files]
+        except (CmlError, OSError, ValueError):
+            continue
+        for file in files:
+            if file in rows or len(rows) >= MAX_PLOT_FILES or Path(file).suffix.lower() not in data.DATA_SUFFIXES:
+                continue
+            try:
+                table = data.read_current(workspace, file)
+            except (CmlError, OSError):
+                continue
+            if table is not None:
+                rows[file] = [{column: _scalar(value) for column, value in row.items()}
+                              for row in table.rows[:MAX_PLOT_ROWS]]  # fmt: skip
+    return rows
 
 
 def section_markdown(report: ReportParts) -> str:

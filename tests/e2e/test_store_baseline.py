@@ -230,3 +230,32 @@ def test_fork_runs_and_store_off_record_nothing(repo: Path, branch: MemoryBranch
     assert len(branch.commits) == commits
     run(repo, pr=10, base=base, send_as="none")  # publishes nothing by choice, but may write: records
     assert len(branch.commits) == commits + 1
+
+
+def test_a_run_records_its_plot_data_rows(repo: Path, branch: MemoryBranch) -> None:
+    (repo / ".gitignore").write_text("metrics.json\nout/\nloss.csv\n", encoding="utf-8")
+    metrics(repo, 0.9)
+    (repo / "loss.csv").write_text("step,loss\n0,0.9\n1,0.5\n", encoding="utf-8")
+    run(repo, run_id="5", plots="loss.csv")
+    recorded = ResultStore(branch).run(KEY, git(repo, "rev-parse", "HEAD"))
+    assert recorded is not None and recorded.plots == {
+        "loss.csv": [{"step": 0.0, "loss": 0.9}, {"step": 1.0, "loss": 0.5}]
+    }
+    assert recorded.params == {} and recorded.event == "push" and recorded.run_url == "https://ci.example/runs/5"
+
+
+def test_params_generated_in_ci_get_their_baseline_from_the_store_too(repo: Path, branch: MemoryBranch) -> None:
+    (repo / ".gitignore").write_text("metrics.json\nout/\nparams.yaml\n", encoding="utf-8")
+    base = git(repo, "rev-parse", "HEAD")
+    metrics(repo, 0.9)
+    (repo / "params.yaml").write_text("lr: 0.1\nepochs: 5\n", encoding="utf-8")
+    run(repo, run_id="31", params="params.yaml")
+    recorded = ResultStore(branch).run(KEY, base)
+    assert recorded is not None and recorded.params == {"params.yaml": {"lr": 0.1, "epochs": 5}}
+    feature_branch(repo)
+    (repo / "params.yaml").write_text("lr: 0.2\nepochs: 5\n", encoding="utf-8")
+    run(repo, pr=12, base=base, params="params.yaml")
+    body = report(repo)
+    params = body[body.index("### Params") : body.index("### Metrics")]
+    assert "| params.yaml | lr      | 0.1       | 0.2       |" in params
+    assert "Baseline of `params.yaml`: stored result of [run 31](https://ci.example/runs/31) on main" in params
