@@ -16,7 +16,8 @@ from cml_action.errors import CmlError
 from cml_action.forges.local.forge import LocalForge
 from cml_action.inputs import parse_settings
 from cml_action.publish import Outcome
-from cml_action.store.branch import MemoryBranch
+from cml_action.store.branch import Change, MemoryBranch
+from cml_action.store.layout import index_path, run_path
 from cml_action.store.model import StoredRun
 from cml_action.store.records import ResultStore
 from tests.gitutil import commit_files, git, init_repo
@@ -259,3 +260,37 @@ def test_params_generated_in_ci_get_their_baseline_from_the_store_too(repo: Path
     params = body[body.index("### Params") : body.index("### Metrics")]
     assert "| params.yaml | lr      | 0.1       | 0.2       |" in params
     assert "Baseline of `params.yaml`: stored result of [run 31](https://ci.example/runs/31) on main" in params
+
+
+class CountingBranch(MemoryBranch):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+        self.updates = 0
+
+    def read(self, path: str) -> bytes | None:
+        self.reads.append(path)
+        return super().read(path)
+
+    def update(self, message: str, change: Change) -> None:
+        self.updates += 1
+        super().update(message, change)
+
+
+def test_a_pull_request_run_with_a_stored_baseline_costs_two_reads_and_one_write(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = CountingBranch()
+    monkeypatch.setattr(LocalForge, "results_branch", lambda self: counting, raising=False)
+    base = git(repo, "rev-parse", "HEAD")
+    ResultStore(counting).record(stored(base, 0.9), "main")
+    commit_files(repo, {"README.md": "docs\n"}, "a commit without a run")
+    feature_branch(repo)
+    metrics(repo, 0.8)
+    counting.reads.clear()
+    counting.updates = 0
+    run(repo, pr=13, base=git(repo, "rev-parse", "HEAD~1"), thresholds=GATE, compare_previous="true")
+    assert "stored result of run 90" in report(repo)
+    # The default branch's index, the run found, this pull request's index (compare-previous); then one write.
+    assert counting.reads == [index_path(KEY, "main"), run_path(KEY, base), index_path(KEY, "pull-13")]
+    assert counting.updates == 1
