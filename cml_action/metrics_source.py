@@ -59,7 +59,7 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
     patterns, from_dvc_yaml = metric_patterns(ws, requested)
     sides = MetricsSides()
     warnings: list[str] = []
-    absent: dict[str, str] = {}  # file -> its "not in the baseline" warning
+    absent: dict[str, tuple[str, str]] = {}  # file -> its "not in the baseline" warning, and the one it becomes
     dvc_outputs: list[str] = []
     if from_dvc_yaml:
         dvc_outputs = _dvc_outputs(ws, patterns)
@@ -91,17 +91,20 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
             if warning and (found or rel in named):  # a glob's new match is expected to be absent there
                 warnings.append(warning)
             if not found:
-                absent[rel] = warning
+                absent[rel] = (warning, "")
         else:
             # No baseline commit: no value may pose as one (the baseline's own warning says why, once).
             sides.baseline[rel] = None
     for rel in missing:
         warnings.append(_add_missing(ws, rel, baseline_sha, sides))
+        if baseline_sha and sides.baseline.get(rel) is None:
+            absent[rel] = (warnings[-1], _missing_warning(rel))
     if dvc_outputs:
         warnings += _add_dvc_metrics(ws, dvc_outputs, baseline_sha, sides)
     from_store = _fill_from_store(sides, stored) if baseline_sha and stored else ()
-    dropped = {absent[rel] for rel in from_store if rel in absent}
-    kept = tuple(warning for warning in warnings if warning not in dropped)
+    # The store had what git lacked: a warning that the baseline lacks the file is dropped (or loses that part).
+    changed = dict(absent[rel] for rel in from_store if rel in absent)
+    kept = tuple(changed.get(warning, warning) for warning in warnings if changed.get(warning, warning))
     return MetricsSides(sides.baseline, sides.current, kept, from_store)
 
 
@@ -141,13 +144,17 @@ def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], 
 def _add_missing(ws: Path, rel: str, baseline_sha: str | None, sides: MetricsSides) -> str:
     sides.current[rel] = None
     sides.baseline[rel] = None
-    warning = f"metrics file '{rel}' is missing in the working tree (did the pipeline fail, or 'dvc pull' not run?)"
+    warning = _missing_warning(rel)
     if not baseline_sha:
         return warning
     sides.baseline[rel], baseline_warning, found = _read_baseline(ws, baseline_sha, rel)
     if not found:
         return f"{warning} and in the baseline {baseline_sha[:7]}"
     return f"{warning}; {baseline_warning}" if baseline_warning else warning
+
+
+def _missing_warning(rel: str) -> str:
+    return f"metrics file '{rel}' is missing in the working tree (did the pipeline fail, or 'dvc pull' not run?)"
 
 
 def _dvc_outputs(ws: Path, patterns: Sequence[str]) -> list[str]:

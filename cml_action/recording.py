@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 def may_record(run: Run) -> bool:
     """Whether this run writes the store: it can publish, or publishes nothing by choice (`send-as: none`) with a
-    token that is not a fork's. Runs without a branch (tags, local runs) have no index to record in."""
-    if run.store is None or not run.store.index_name:
+    token that is not a fork's. Runs without a branch (tags, local runs) have no index to record in. A `from-run`
+    job publishes a fork's report text, not measured values: it records nothing."""
+    if run.store is None or not run.store.index_name or run.settings.from_run:
         return False
     return run.can_publish or (run.settings.send_as == "none" and not run.ctx.is_fork)
 

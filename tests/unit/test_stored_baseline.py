@@ -4,13 +4,16 @@ text is untrusted), the "since last push" column, and what a run records."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+from cml_action.metrics_source import collect_metrics
 from cml_action.recording import flat_values, section_markdown
 from cml_action.report.assemble import ReportParts
 from cml_action.report.diff import diff_metrics
 from cml_action.report.provenance import StoredSource, since_previous_cells, stored_baseline_line
 from cml_action.report.table import ExtraColumn, render_metrics_section
 from cml_action.stored_baseline import fill_baseline, lacks_values
+from tests.gitutil import commit_files, init_repo
 
 SHA = "e8aa4601" + "0" * 32
 
@@ -84,3 +87,28 @@ def test_the_recorded_section_is_the_body_without_heading_footer_or_marker() -> 
     report = ReportParts(title="Model A", metrics_md="### Metrics\n\ntable\n", warnings=("careful",),
                          head_sha="a" * 40, baseline_sha="b" * 40, run_url="https://ci/1", key="k")  # fmt: skip
     assert section_markdown(report) == "### Metrics\n\ntable\n\n> [!WARNING]\n> - careful"
+
+
+def test_collect_metrics_asks_the_store_only_for_what_git_lacks(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    base = commit_files(repo, {"git.json": '{"f1": 0.5}'})
+    (repo / "git.json").write_text('{"f1": 0.6}', encoding="utf-8")
+    asked: list[str] = []
+
+    def lookup() -> dict[str, dict[str, object]]:
+        asked.append("store")
+        return {"ci.json": {"acc": 0.9}, "gone.json": {"acc": 0.7}}
+
+    sides = collect_metrics(repo, ("git.json",), base, stored=lookup)
+    assert asked == [] and sides.from_store == ()  # git had every value: no read
+    (repo / "ci.json").write_text('{"acc": 0.8}', encoding="utf-8")
+    sides = collect_metrics(repo, ("git.json", "ci.json", "gone.json"), base, stored=lookup)
+    assert asked == ["store"] and sides.from_store == ("ci.json", "gone.json")
+    assert sides.baseline == {"git.json": {"f1": 0.5}, "ci.json": {"acc": 0.9}, "gone.json": {"acc": 0.7}}
+    # The baseline had them after all: no "not in the baseline"; a file missing at head is still said to be.
+    assert sides.warnings == (
+        "metrics file 'gone.json' is missing in the working tree (did the pipeline fail, or 'dvc pull' not run?)",
+    )
+    assert collect_metrics(repo, ("ci.json",), base, stored=lambda: None).warnings == (
+        f"metrics file 'ci.json' is not in the baseline {base[:7]} (new in this change?)",
+    )
