@@ -9,7 +9,7 @@ read-only token) records nothing. A failed write is one warning: the published r
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from cml_action.store.model import Scalar, StoredRun
 
 if TYPE_CHECKING:
     from cml_action.publish import Run
+    from cml_action.report.diff import MetricsDiff
 
 
 def may_record(run: Run) -> bool:
@@ -62,8 +63,8 @@ def stored_run(run: Run, report: ReportParts, check: Published | None, *, now: d
         pr_number=ctx.pr_number,
         run_id=ctx.run_id,
         run_url=ctx.run_url,
-        metrics=flat_values(parts.current_metrics),
-        params=flat_values(parts.current_params),
+        metrics=current_values(parts.metrics_diff),
+        params=current_values(parts.params_diff),
         plots=plot_rows(ctx.workspace, run.settings.plots),
         section=section_markdown(report),
         gates=verdict.summary,
@@ -110,10 +111,14 @@ def section_markdown(report: ReportParts) -> str:
     return body.partition("\n\n")[2].strip("\n")
 
 
-def flat_values(values: Mapping[str, Mapping[str, object]]) -> dict[str, dict[str, Scalar]]:
-    """Only what JSON holds as is: scalars; a non-finite number becomes its text ('nan', 'inf'), which JSON has not."""
-    return {file: {name: _scalar(value) for name, value in metrics.items() if _is_scalar(value)}
-            for file, metrics in values.items()}  # fmt: skip
+def current_values(diff: MetricsDiff | None) -> dict[str, dict[str, Scalar]]:
+    """This run's side of a table (file -> flat name -> value), as JSON holds it: scalars only, a non-finite number
+    as its text ('nan', 'inf'), which JSON has not; a metric missing in this run is left out."""
+    values: dict[str, dict[str, Scalar]] = {}
+    for row in diff.rows if diff else ():
+        if row.new is not None and _is_scalar(row.new):
+            values.setdefault(row.path, {})[row.metric] = _scalar(row.new)
+    return values
 
 
 def _is_scalar(value: object) -> bool:

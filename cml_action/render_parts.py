@@ -55,9 +55,8 @@ class Parts:
     pairs_baseline: str = "baseline"  # the baseline column's header (short sha)
     warnings: list[str] = field(default_factory=list)
     unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
-    # This run's values as the report showed them (file -> flat name -> value), recorded in the results store.
-    current_metrics: dict[str, dict[str, object]] = field(default_factory=dict)
-    current_params: dict[str, dict[str, object]] = field(default_factory=dict)
+    metrics_diff: MetricsDiff | None = None  # the values the table shows (the store records them)
+    params_diff: MetricsDiff | None = None  # the params the section compared (the store records them)
 
 
 # What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
@@ -117,14 +116,6 @@ def _stored_baselines(settings: Settings, ctx: RunContext, baseline: Baseline,
     return StoredBaselines(store, ctx.workspace, baseline.sha, anchor=anchor, allow_fetch=settings.fetch_baseline)
 
 
-def _current_values(diff: MetricsDiff) -> dict[str, dict[str, object]]:
-    values: dict[str, dict[str, object]] = {}
-    for row in diff.rows:
-        if row.new is not None:
-            values.setdefault(row.path, {})[row.metric] = row.new
-    return values
-
-
 def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
     own = Parts(title=title)
     build(own)
@@ -132,7 +123,7 @@ def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
 
 
 _SECTION_FIELDS = ("params_md", "metrics_md", "verdict_md", "files_md", "gates", "unjudged_gates", "plot_titles",
-                   "image_pairs", "pairs_baseline", "current_metrics", "current_params")  # fmt: skip
+                   "image_pairs", "pairs_baseline", "metrics_diff", "params_diff")  # fmt: skip
 
 
 def _merge(into: Parts, built: Parts) -> None:
@@ -182,8 +173,7 @@ def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: 
     if section.markdown:
         parts.params_md += stored.source_line(section.from_store) if stored else ""
     parts.warnings.extend(section.warnings)
-    if section.diff:
-        parts.current_params = _current_values(section.diff)
+    parts.params_diff = section.diff
 
 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
@@ -197,8 +187,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
     parts.warnings.extend(sides.warnings)
     if rules and not sides.current and not sides.baseline:
         parts.warnings.append("thresholds are set but no metrics were read (set the 'metrics' input)")
-    diff = diff_metrics(sides.baseline, sides.current)
-    parts.current_metrics = _current_values(diff)
+    diff = parts.metrics_diff = diff_metrics(sides.baseline, sides.current)
     if rules:  # judged even without metrics: a gate that judged nothing must never pass
         missing = tuple(path for path, metrics in sides.current.items() if metrics is None)
         parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from cml_action.metrics_source import collect_metrics
-from cml_action.recording import flat_values, section_markdown
+from cml_action.recording import current_values, section_markdown
 from cml_action.report.assemble import ReportParts
 from cml_action.report.diff import diff_metrics
 from cml_action.report.provenance import StoredSource, since_previous_cells, stored_baseline_line
@@ -79,8 +79,10 @@ def test_since_last_push_is_a_column_after_change() -> None:
 
 
 def test_recorded_values_are_plain_json() -> None:
-    values = flat_values({"m.json": {"acc": 0.9, "nan": math.nan, "inf": math.inf, "list": [1, 2], "ok": True}})
+    now = {"acc": 0.9, "nan": math.nan, "inf": math.inf, "list": [1, 2], "ok": True}
+    values = current_values(diff_metrics({"m.json": {"gone": 1}}, {"m.json": now}))
     assert values == {"m.json": {"acc": 0.9, "nan": "nan", "inf": "inf", "ok": True}}
+    assert current_values(None) == {}
 
 
 def test_the_recorded_section_is_the_body_without_heading_footer_or_marker() -> None:
