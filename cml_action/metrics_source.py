@@ -6,7 +6,7 @@ diffed by DVC itself. The report core gets plain text and returns flat metric di
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +14,8 @@ from cml_action import gitrepo, workspace
 from cml_action.errors import CmlError, InputError
 
 FlatMetrics = Mapping[str, object]
+# The stored baseline's flat metrics (file -> name -> value), asked only when git/DVC lack some (docs/store.md).
+StoredLookup = Callable[[], Mapping[str, Mapping[str, object]] | None]
 _GLOB_CHARS = frozenset("*?[")  # as workspace.resolve_paths
 
 
@@ -22,6 +24,7 @@ class MetricsSides:
     baseline: dict[str, FlatMetrics | None] = field(default_factory=dict)
     current: dict[str, FlatMetrics | None] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    from_store: tuple[str, ...] = ()  # files whose baseline values (some or all) came from the results store
 
 
 def metric_patterns(ws: Path, requested: Sequence[str]) -> tuple[tuple[str, ...], bool]:
@@ -49,10 +52,14 @@ def _read_baseline(ws: Path, baseline_sha: str, rel: str) -> tuple[FlatMetrics |
         return None, f"baseline {baseline_sha[:7]} of {rel}: {exc}", True
 
 
-def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None) -> MetricsSides:
+def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None, *,
+                    stored: StoredLookup | None = None) -> MetricsSides:  # fmt: skip
+    """Both sides of every metrics file. With `stored`, what git/DVC lack at the baseline commit is taken from the
+    stored result (git/DVC values win), and "not in the baseline" warnings of files it had are dropped."""
     patterns, from_dvc_yaml = metric_patterns(ws, requested)
     sides = MetricsSides()
     warnings: list[str] = []
+    absent: dict[str, tuple[str, str]] = {}  # file -> its "not in the baseline" warning, and the one it becomes
     dvc_outputs: list[str] = []
     if from_dvc_yaml:
         dvc_outputs = _dvc_outputs(ws, patterns)
@@ -83,14 +90,31 @@ def collect_metrics(ws: Path, requested: Sequence[str], baseline_sha: str | None
             sides.baseline[rel], warning, found = _read_baseline(ws, baseline_sha, rel)
             if warning and (found or rel in named):  # a glob's new match is expected to be absent there
                 warnings.append(warning)
+            if not found:
+                absent[rel] = (warning, "")
         else:
             # No baseline commit: no value may pose as one (the baseline's own warning says why, once).
             sides.baseline[rel] = None
     for rel in missing:
         warnings.append(_add_missing(ws, rel, baseline_sha, sides))
+        if baseline_sha and sides.baseline.get(rel) is None:
+            absent[rel] = (warnings[-1], _missing_warning(rel))
     if dvc_outputs:
         warnings += _add_dvc_metrics(ws, dvc_outputs, baseline_sha, sides)
-    return MetricsSides(sides.baseline, sides.current, tuple(warnings))
+    from_store = _fill_from_store(sides, stored) if baseline_sha and stored else ()
+    # The store had what git lacked: a warning that the baseline lacks the file is dropped (or loses that part).
+    changed = dict(absent[rel] for rel in from_store if rel in absent)
+    kept = tuple(changed.get(warning, warning) for warning in warnings if changed.get(warning, warning))
+    return MetricsSides(sides.baseline, sides.current, kept, from_store)
+
+
+def _fill_from_store(sides: MetricsSides, stored: StoredLookup) -> tuple[str, ...]:
+    from cml_action.stored_baseline import fill_baseline, lacks_values
+
+    if not lacks_values(sides.baseline, sides.current):
+        return ()  # git/DVC had every value: the store is not read
+    values = stored()
+    return fill_baseline(sides.baseline, sides.current, values) if values else ()
 
 
 def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
@@ -120,13 +144,17 @@ def _split_missing(ws: Path, patterns: Sequence[str]) -> tuple[tuple[str, ...], 
 def _add_missing(ws: Path, rel: str, baseline_sha: str | None, sides: MetricsSides) -> str:
     sides.current[rel] = None
     sides.baseline[rel] = None
-    warning = f"metrics file '{rel}' is missing in the working tree (did the pipeline fail, or 'dvc pull' not run?)"
+    warning = _missing_warning(rel)
     if not baseline_sha:
         return warning
     sides.baseline[rel], baseline_warning, found = _read_baseline(ws, baseline_sha, rel)
     if not found:
         return f"{warning} and in the baseline {baseline_sha[:7]}"
     return f"{warning}; {baseline_warning}" if baseline_warning else warning
+
+
+def _missing_warning(rel: str) -> str:
+    return f"metrics file '{rel}' is missing in the working tree (did the pipeline fail, or 'dvc pull' not run?)"
 
 
 def _dvc_outputs(ws: Path, patterns: Sequence[str]) -> list[str]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from cml_action import gitrepo, workspace
 from cml_action.dvc.project import DEFAULT_PARAMS_FILE, tracked_params
 from cml_action.errors import CmlError
+from cml_action.metrics_source import StoredLookup
 
 if TYPE_CHECKING:
     from cml_action.report.diff import MetricsDiff
@@ -25,10 +26,15 @@ Tracked = dict[str, list[str]]  # params file -> key paths ([] = the whole file)
 Reader = Callable[[str], str | None]  # text of a file relative to the project folder on one side, or None
 
 
+Side = dict[str, Mapping[str, object] | None]
+
+
 @dataclass(frozen=True)
 class ParamsSection:
     markdown: str
     warnings: tuple[str, ...] = ()
+    diff: MetricsDiff | None = None  # both sides, as compared (None when params are off)
+    from_store: tuple[str, ...] = ()  # files whose baseline values came from the results store
 
 
 def auto_params(read: Reader, *, deps_only: bool = False) -> Tracked:
@@ -97,6 +103,13 @@ def params_diff(ws: Path, requested: Sequence[str], baseline_sha: str | None, *,
     The current side is the working tree, or the commit `current_sha` (`cml params diff a_rev b_rev`)."""
     from cml_action.report.diff import diff_metrics
 
+    baseline, current, warnings = _params_sides(ws, requested, baseline_sha, current_sha=current_sha,
+                                                deps_only=deps_only)  # fmt: skip
+    return diff_metrics(baseline, current), warnings
+
+
+def _params_sides(ws: Path, requested: Sequence[str], baseline_sha: str | None, *, current_sha: str | None = None,
+                  deps_only: bool = False) -> tuple[Side, Side, list[str]]:  # fmt: skip
     current_read = _baseline_reader(ws, current_sha) if current_sha else _working_tree_reader(ws)
     baseline_read = _baseline_reader(ws, baseline_sha) if baseline_sha else None
     if tuple(requested) == ("auto",):
@@ -106,20 +119,29 @@ def params_diff(ws: Path, requested: Sequence[str], baseline_sha: str | None, *,
         current_files = baseline_files = _explicit(ws, requested)
     warnings: list[str] = []
     current = _side(current_read, current_files, current_sha[:7] if current_sha else "current", warnings)
-    baseline = {}
+    baseline: Side = {}
     if baseline_read and baseline_sha:
         baseline = _side(baseline_read, baseline_files, f"baseline {baseline_sha[:7]}", warnings)
-    return diff_metrics(baseline, current), warnings
+    return baseline, current, warnings
 
 
 def params_section(ws: Path, requested: Sequence[str], baseline_sha: str | None, *, show_all: bool,
-                   baseline_label: str) -> ParamsSection:  # fmt: skip
-    """The "Params" section of the project folder `ws`; empty markdown when there are no params or `none`."""
+                   baseline_label: str, stored: StoredLookup | None = None) -> ParamsSection:  # fmt: skip
+    """The "Params" section of the project folder `ws`; empty markdown when there are no params or `none`.
+    With `stored`, params git lacks at the baseline commit are taken from the stored result (docs/store.md)."""
     wanted = tuple(item.strip() for item in requested)
     if wanted in ((), ("none",)):
         return ParamsSection("")
+    from cml_action.report.diff import diff_metrics
     from cml_action.report.params import render_params_section
 
-    diff, warnings = params_diff(ws, wanted, baseline_sha)
+    baseline, current, warnings = _params_sides(ws, wanted, baseline_sha)
+    from_store: tuple[str, ...] = ()
+    if baseline_sha and stored:
+        from cml_action.stored_baseline import fill_baseline, lacks_values
+
+        values = stored() if lacks_values(baseline, current) else None
+        from_store = fill_baseline(baseline, current, values) if values else ()
+    diff = diff_metrics(baseline, current)
     markdown = render_params_section(diff, show_all=show_all, baseline_label=baseline_label, current_label="current")
-    return ParamsSection(markdown, tuple(warnings))
+    return ParamsSection(markdown, tuple(warnings), diff, from_store)

@@ -128,6 +128,7 @@ def publish(run: Run) -> Outcome:
     if not run.can_publish:
         _set_publish_outputs(None, None)
         _write_bundle(run, key)
+        _record(run, _local_report(run, parts, run.media, {}, key), None)
         return _finish(run, writer.path, None, None, [])
     images = run.media.all()  # every image once, by content hash
     urls, image_failure = _publish_images(run, images)
@@ -143,11 +144,20 @@ def publish(run: Run) -> Outcome:
     composed = Composed(report, marker_for(key), key, run.target, published, hint, gate_verdict(parts))
     comment, check, failures = _post(settings, ctx, run.forge, composed)
     _set_publish_outputs(comment, check)
+    _record(run, report, check)
     if image_failure:
         told = f"the report was posted without its {len(images)} image(s)" if comment or check else (
             f"{len(images)} image(s) could not be published")  # fmt: skip
         failures.insert(0, f"{told}: {image_failure}")
     return _finish(run, writer.path, comment, check, failures)
+
+
+def _record(run: Run, report: ReportParts, check: Published | None) -> None:
+    """The results store learns what this run showed (recording.py); never changes what was published."""
+    if run.store is not None:
+        from cml_action.recording import record_results
+
+        record_results(run, report, check)
 
 
 def _finish(run: Run, report_file: Path, comment: Published | None, check: Published | None,

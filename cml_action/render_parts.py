@@ -25,8 +25,11 @@ from cml_action.metrics_source import collect_metrics
 from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
+    from cml_action.report.diff import MetricsDiff
+    from cml_action.report.table import ExtraColumn
     from cml_action.report.thresholds import Gates, Rule
     from cml_action.store.session import RunStore
+    from cml_action.stored_baseline import StoredBaselines
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Parts:
     pairs_baseline: str = "baseline"  # the baseline column's header (short sha)
     warnings: list[str] = field(default_factory=list)
     unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
+    metrics_diff: MetricsDiff | None = None  # the values the table shows (the store records them)
+    params_diff: MetricsDiff | None = None  # the params the section compared (the store records them)
 
 
 # What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
@@ -66,14 +71,16 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
     parts = Parts(title=settings.title)
     if baseline.warning:
         parts.warnings.append(baseline.warning)
+    stored = _stored_baselines(settings, ctx, baseline, store)
     for pattern in settings.report:
         _section(parts, "report text", lambda pattern=pattern: _add_texts(ctx.workspace, pattern, parts))  # type: ignore[misc]
 
     def params(own: Parts) -> None:
-        _section(own, "params", lambda: _add_params(settings, ctx, baseline, own))
+        _section(own, "params", lambda: _add_params(settings, ctx, baseline, own, stored))
 
     def metrics(own: Parts) -> None:
-        if not _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own)) and rules:
+        built = _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own, store, stored))
+        if not built and rules:
             # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
             own.unjudged_gates = len(rules)
             own.warnings.append(f"{len(rules)} gate(s) not evaluated: the metrics could not be read")
@@ -93,7 +100,20 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
             _section(drawn, "plots", lambda: _add_plots(settings, ctx, baseline, media, drawn, scratch))
         for built in [*(future.result() for future in pending), drawn, later.result()]:
             _merge(parts, built)
+    if stored and stored.warning:
+        parts.warnings.append(stored.warning)
     return parts
+
+
+def _stored_baselines(settings: Settings, ctx: RunContext, baseline: Baseline,
+                      store: RunStore | None) -> StoredBaselines | None:  # fmt: skip
+    """Where the baseline's missing values come from (docs/store.md): looked up only when a section needs it."""
+    if store is None or baseline.sha is None:
+        return None
+    from cml_action.stored_baseline import StoredBaselines
+
+    anchor = "the merge base" if baseline.described.startswith("merge-base") else "the baseline commit"
+    return StoredBaselines(store, ctx.workspace, baseline.sha, anchor=anchor, allow_fetch=settings.fetch_baseline)
 
 
 def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
@@ -103,7 +123,7 @@ def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
 
 
 _SECTION_FIELDS = ("params_md", "metrics_md", "verdict_md", "files_md", "gates", "unjudged_gates", "plot_titles",
-                   "image_pairs", "pairs_baseline")  # fmt: skip
+                   "image_pairs", "pairs_baseline", "metrics_diff", "params_diff")  # fmt: skip
 
 
 def _merge(into: Parts, built: Parts) -> None:
@@ -142,31 +162,37 @@ def _add_texts(ws: Path, pattern: str, parts: Parts) -> None:
         parts.texts.append((path, text))
 
 
-def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: Parts) -> None:
+def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: Parts,
+                stored: StoredBaselines | None) -> None:  # fmt: skip
     from cml_action.params_source import params_section
 
     label = baseline.short if baseline.sha else "baseline"
     section = params_section(ctx.workspace, settings.params, baseline.sha, show_all=settings.metrics_all,
-                             baseline_label=label)  # fmt: skip
+                             baseline_label=label, stored=stored.params if stored else None)  # fmt: skip
     parts.params_md = section.markdown
+    if section.markdown:
+        parts.params_md += stored.source_line(section.from_store) if stored else ""
     parts.warnings.extend(section.warnings)
+    parts.params_diff = section.diff
 
 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
-                 parts: Parts) -> None:  # fmt: skip
+                 parts: Parts, store: RunStore | None = None,
+                 stored: StoredBaselines | None = None) -> None:  # fmt: skip
     from cml_action.report.diff import diff_metrics
     from cml_action.report.table import render_metrics_section
     from cml_action.report.thresholds import evaluate_gates, render_verdict, tripped_keys
 
-    sides = collect_metrics(ctx.workspace, settings.metrics, baseline.sha)
+    sides = collect_metrics(ctx.workspace, settings.metrics, baseline.sha, stored=stored.metrics if stored else None)
     parts.warnings.extend(sides.warnings)
     if rules and not sides.current and not sides.baseline:
         parts.warnings.append("thresholds are set but no metrics were read (set the 'metrics' input)")
-    diff = diff_metrics(sides.baseline, sides.current)
+    diff = parts.metrics_diff = diff_metrics(sides.baseline, sides.current)
     if rules:  # judged even without metrics: a gate that judged nothing must never pass
         missing = tuple(path for path, metrics in sides.current.items() if metrics is None)
         parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)
         parts.verdict_md = render_verdict(parts.gates)
+    previous_columns = _since_previous(settings, ctx, store, diff, parts)
     parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,
@@ -174,7 +200,24 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         tripped=tripped_keys(parts.gates) if parts.gates else frozenset(),
         baseline_label=baseline.short if baseline.sha else "baseline",
         current_label="current",
+        extra=previous_columns,
     )
+    if parts.metrics_md:
+        parts.metrics_md += stored.source_line(sides.from_store) if stored else ""
+
+
+def _since_previous(settings: Settings, ctx: RunContext, store: RunStore | None, diff: MetricsDiff,
+                    parts: Parts) -> list[ExtraColumn]:  # fmt: skip
+    """`compare-previous`: the change since this pull request's previous stored run, as a metrics table column."""
+    if not (settings.compare_previous and store and ctx.pr_number is not None):
+        return []
+    from cml_action.stored_baseline import since_previous_column
+
+    try:
+        return since_previous_column(store, ctx.head_sha, diff, settings.metrics_precision)
+    except CmlError as exc:
+        parts.warnings.append(f"results store not read, so no 'since last push' column: {exc}")
+        return []
 
 
 def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: MediaSet, parts: Parts,
