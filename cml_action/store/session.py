@@ -6,6 +6,7 @@ previous-run column together cost one read of each index they use.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from cml_action.context import RunContext
@@ -24,18 +25,23 @@ class RunStore:
     default_branch: str  # whose index holds the trends and the base branch's recorded runs ("" unknown)
     _indexes: dict[str, list[IndexEntry]] = field(default_factory=dict)
     _runs: dict[str, StoredRun | None] = field(default_factory=dict)
+    # Sections are built on threads (render_parts): the trends and the stored baseline may ask for the same index
+    # at once, and it must still be read once.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def index(self, index_name: str) -> list[IndexEntry]:
         """This key's runs on a branch (or pull request), oldest first; read once per run."""
-        if index_name not in self._indexes:
-            self._indexes[index_name] = self.store.index(self.key, index_name) if index_name else []
-        return self._indexes[index_name]
+        with self._lock:
+            if index_name not in self._indexes:
+                self._indexes[index_name] = self.store.index(self.key, index_name) if index_name else []
+            return self._indexes[index_name]
 
     def run(self, head_sha: str) -> StoredRun | None:
         """This key's stored run at a commit; read once per run."""
-        if head_sha not in self._runs:
-            self._runs[head_sha] = self.store.run(self.key, head_sha)
-        return self._runs[head_sha]
+        with self._lock:
+            if head_sha not in self._runs:
+                self._runs[head_sha] = self.store.run(self.key, head_sha)
+            return self._runs[head_sha]
 
 
 def open_store(settings: Settings, ctx: RunContext, forge: Forge) -> RunStore | None:
