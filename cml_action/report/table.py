@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from cml_action.report.diff import MetricRow, MetricsDiff
 from cml_action.report.escape import display_width, escape_cell, shorten
@@ -13,6 +14,14 @@ MISSING = "-"  # DVC's fill value for a missing side or a missing change
 # stays DVC's signed number, since a rise can trip a gate too (`acc min 0.99` with acc 0.9 -> 0.95).
 TRIPPED_MARKER = "❌ "
 _MIN_HEADER_PADDING = 2  # tabulate pads each column to at least len(header) + 2
+
+
+class ExtraColumn(NamedTuple):
+    """A column after Change (not DVC's): its header (plain text, escaped here) and its cells by (path, metric),
+    already markdown; a row without a cell shows an empty one."""
+
+    header: str
+    cells: Mapping[tuple[str, str], str]
 
 
 def format_value(value: object, precision: int) -> str:
@@ -44,15 +53,18 @@ def render_metrics_table(
     baseline_label: str = "HEAD",
     current_label: str = "workspace",
     with_path: bool = True,
+    extra: Sequence[ExtraColumn] = (),
 ) -> str:
     """The markdown table, ending with a newline. No rows gives the header-only table, as DVC prints.
-    `with_path=False` leaves out the Path column (`dvc metrics diff --no-path`)."""
+    `with_path=False` leaves out the Path column (`dvc metrics diff --no-path`); `extra` columns follow Change."""
     headers = ["Path", "Metric", escape_cell(baseline_label), escape_cell(current_label), "Change"]
     escaped_paths: dict[str, str] = {}  # one file has thousands of rows: escape its path once
-    body = [
-        _cells(row, precision, row.key in tripped, escaped_paths)
-        for row in table_rows(diff, show_all=show_all, tripped=tripped)
-    ]
+    rows = table_rows(diff, show_all=show_all, tripped=tripped)
+    body = [_cells(row, precision, row.key in tripped, escaped_paths) for row in rows]
+    for column in extra:
+        headers.append(escape_cell(column.header))
+        for cells, row in zip(body, rows, strict=True):
+            cells.append(column.cells.get(row.key, ""))
     if not with_path:
         headers, body = headers[1:], [cells[1:] for cells in body]
     return github_table(headers, body)
@@ -128,6 +140,7 @@ def render_metrics_section(
     baseline_label: str = "HEAD",
     current_label: str = "workspace",
     heading: str = "### Metrics",
+    extra: Sequence[ExtraColumn] = (),
 ) -> str:
     """The report's metrics section: heading + table; a one-line note when nothing changed; "" without metrics."""
     if not diff.rows:
@@ -143,5 +156,6 @@ def render_metrics_section(
         tripped=tripped,
         baseline_label=baseline_label,
         current_label=current_label,
+        extra=extra,
     )
     return f"{heading}\n\n{table}"
