@@ -25,7 +25,11 @@ from cml_action.metrics_source import collect_metrics
 from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
+    from cml_action.plots.draw import RenderedPlot
+    from cml_action.report.diff import MetricsDiff
+    from cml_action.report.table import ExtraColumn
     from cml_action.report.thresholds import Gates, Rule
+    from cml_action.report.trends import Trends
     from cml_action.store.session import RunStore
 
 
@@ -52,6 +56,7 @@ class Parts:
     pairs_baseline: str = "baseline"  # the baseline column's header (short sha)
     warnings: list[str] = field(default_factory=list)
     unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
+    trends: Trends | None = None  # the default branch's trends (docs/store.md); None without a store's index
 
 
 # What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
@@ -73,7 +78,7 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
         _section(own, "params", lambda: _add_params(settings, ctx, baseline, own))
 
     def metrics(own: Parts) -> None:
-        if not _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own)) and rules:
+        if not _section(own, "metrics", lambda: _add_metrics(settings, ctx, baseline, rules, own, store)) and rules:
             # A gate that judged nothing never passes: say so, and let fail-on-regression fail the step.
             own.unjudged_gates = len(rules)
             own.warnings.append(f"{len(rules)} gate(s) not evaluated: the metrics could not be read")
@@ -93,6 +98,8 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
             _section(drawn, "plots", lambda: _add_plots(settings, ctx, baseline, media, drawn, scratch))
         for built in [*(future.result() for future in pending), drawn, later.result()]:
             _merge(parts, built)
+    if settings.trend_plots:  # after the metrics: it draws their trends
+        _section(parts, "trend plots", lambda: _add_trend_plots(settings, rules, store, media, parts, scratch))
     return parts
 
 
@@ -103,7 +110,7 @@ def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
 
 
 _SECTION_FIELDS = ("params_md", "metrics_md", "verdict_md", "files_md", "gates", "unjudged_gates", "plot_titles",
-                   "image_pairs", "pairs_baseline")  # fmt: skip
+                   "image_pairs", "pairs_baseline", "trends")  # fmt: skip
 
 
 def _merge(into: Parts, built: Parts) -> None:
@@ -153,7 +160,7 @@ def _add_params(settings: Settings, ctx: RunContext, baseline: Baseline, parts: 
 
 
 def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules: tuple[Rule, ...],
-                 parts: Parts) -> None:  # fmt: skip
+                 parts: Parts, store: RunStore | None = None) -> None:  # fmt: skip
     from cml_action.report.diff import diff_metrics
     from cml_action.report.table import render_metrics_section
     from cml_action.report.thresholds import evaluate_gates, render_verdict, tripped_keys
@@ -167,6 +174,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         missing = tuple(path for path, metrics in sides.current.items() if metrics is None)
         parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)
         parts.verdict_md = render_verdict(parts.gates)
+    trend_columns = _trend_columns(store, ctx, diff, settings.metrics_precision, parts)
     parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,
@@ -174,7 +182,31 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         tripped=tripped_keys(parts.gates) if parts.gates else frozenset(),
         baseline_label=baseline.short if baseline.sha else "baseline",
         current_label="current",
+        extra=trend_columns,
     )
+
+
+def _trend_columns(store: RunStore | None, ctx: RunContext, diff: MetricsDiff, precision: int,
+                   parts: Parts) -> list[ExtraColumn]:  # fmt: skip
+    """The Trend column (docs/store.md, "Trends"): with a store, when a metric has 2 points or more on the
+    default branch. Its store read fails on its own: the table goes on without the column."""
+    from cml_action.report.table import ExtraColumn
+    from cml_action.report.trends import build_trends, trend_cells, trend_header
+
+    if store is None or not store.default_branch:
+        return []
+    columns: list[ExtraColumn] = []
+
+    def build() -> None:
+        current = {row.key: row.new for row in diff.rows}
+        branch = store.default_branch
+        parts.trends = build_trends(branch, store.index(branch), current, ctx.head_sha)
+        cells = trend_cells(parts.trends, current, precision)
+        if cells:
+            columns.append(ExtraColumn(trend_header(branch), cells))
+
+    _section(parts, "trends", build)
+    return columns
 
 
 def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: MediaSet, parts: Parts,
@@ -183,15 +215,39 @@ def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: M
 
     drawn = draw_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots",
                        precision=settings.metrics_precision)  # fmt: skip
-    for plot in drawn.charts:
-        image = prepare_as_input(plot.path, settings.max_image_width, scratch, "plots")
-        media.plots.append(image)
-        parts.plot_titles[image.sha256] = plot.alt
+    _add_charts(drawn.charts, "plots", settings, media, parts, scratch)
     parts.warnings.extend(drawn.notes)
     parts.pairs_baseline = drawn.baseline_label
     for pair in drawn.images:
         sides = [_prepare_plot_image(side, settings, media, parts, scratch) for side in (pair.baseline, pair.current)]
         parts.image_pairs.append(ImagePairShas(pair.name, *sides))
+
+
+def _add_charts(charts: tuple[RenderedPlot, ...], input_name: str, settings: Settings, media: MediaSet, parts: Parts,
+                scratch: Path) -> None:  # fmt: skip
+    """Rendered charts, published like every plot image and shown under "Plots" with their alt text."""
+    for plot in charts:
+        image = prepare_as_input(plot.path, settings.max_image_width, scratch, input_name)
+        media.plots.append(image)
+        parts.plot_titles[image.sha256] = plot.alt
+
+
+def _add_trend_plots(settings: Settings, rules: tuple[Rule, ...], store: RunStore | None, media: MediaSet,
+                     parts: Parts, scratch: Path) -> None:  # fmt: skip
+    """The `trend-plots` charts (docs/store.md, "Trends"), drawn from the trends the metrics section read."""
+    from cml_action.plots.trends import draw_trend_plots
+
+    if store is None:
+        raise CmlError("no results store to read the default branch's runs from (input 'store' is off, or this "
+                       "forge keeps no results)")  # fmt: skip
+    if not store.default_branch:
+        raise CmlError("the repository's default branch is unknown, so there are no stored runs to draw")
+    if parts.trends is None:
+        raise CmlError("the metrics or the stored runs could not be read (see the warning above)")
+    drawn = draw_trend_plots(parts.trends, settings.trend_plots, rules, scratch / "trends",
+                             precision=settings.metrics_precision)  # fmt: skip
+    _add_charts(drawn.charts, "trend-plots", settings, media, parts, scratch)
+    parts.warnings.extend(drawn.notes)
 
 
 def _prepare_plot_image(path: Path | None, settings: Settings, media: MediaSet, parts: Parts,

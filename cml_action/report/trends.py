@@ -50,6 +50,7 @@ class Trends:
     branch: str
     series: Mapping[MetricKey, tuple[TrendPoint, ...]]
     runs: int  # stored runs of the branch that were read (this commit's own run not counted)
+    metrics: tuple[MetricKey, ...] = ()  # every metric seen, now or stored, with a trend or not
 
 
 def point_value(value: object) -> float | None:
@@ -83,13 +84,14 @@ def build_trends(branch: str, entries: Sequence[Recorded], current: Mapping[Metr
                 if value is not None:
                     history.setdefault((path, metric), []).append(TrendPoint(entry.head_sha, value))
     series: dict[MetricKey, tuple[TrendPoint, ...]] = {}
-    for key in dict.fromkeys([*current, *history]):
+    metrics = tuple(dict.fromkeys([*current, *history]))
+    for key in metrics:
         now = point_value(current.get(key))
         past = history.get(key, [])
         points = [*past[-(limit - 1) :], TrendPoint(head_sha, now, current=True)] if now is not None else past[-limit:]
         if len(points) >= MIN_POINTS:
             series[key] = tuple(points)
-    return Trends(branch, series, runs)
+    return Trends(branch, series, runs, metrics)
 
 
 def sparkline(values: Sequence[float]) -> str:
