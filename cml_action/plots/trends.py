@@ -91,7 +91,9 @@ def trend_spec(key: MetricKey, points: Sequence[TrendPoint], thresholds: Sequenc
     threshold a dashed rule with its label."""
     rows = [{"x": label, "y": point.value, "current": point.current}
             for label, point in zip(x_labels(points), points, strict=True)]  # fmt: skip
-    x = {"field": "x", "type": "ordinal", "sort": None, "title": f"commit on {branch}", "axis": {"labelAngle": -45}}
+    has_current = bool(points) and points[-1].current
+    x_title = f"stored runs on {branch}" + (", then this run" if has_current else "")
+    x = {"field": "x", "type": "ordinal", "sort": None, "title": x_title, "axis": {"labelAngle": -45}}
     y = {"field": "y", "type": "quantitative", "title": key[1], "scale": {"zero": False}}
     layers: list[dict[str, Any]] = [
         {"mark": {"type": "line", "color": LINE_COLOUR, "strokeWidth": 2, "point": {"color": LINE_COLOUR}},
@@ -109,7 +111,7 @@ def trend_spec(key: MetricKey, points: Sequence[TrendPoint], thresholds: Sequenc
             {"data": bounds, "mark": {"type": "text", "align": "left", "dx": 4, "dy": -6, "color": RULE_COLOUR},
              "encoding": {"y": rule_y, "text": {"field": "label"}, "x": {"value": 0}}},
         ]  # fmt: skip
-    current = " (red: this run)" if points and points[-1].current else ""
+    current = " (red: this run)" if has_current else ""
     return {
         "$schema": SCHEMA_URL,
         "title": {"text": f"{key[1]} on {branch}", "subtitle": f"{key[0]}, last {len(points)} runs{current}"},
