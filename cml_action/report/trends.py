@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cml_action.report.table import format_value
 
@@ -36,8 +36,9 @@ class Recorded(Protocol):
     def metrics(self) -> Mapping[str, Mapping[str, object]]: ...
 
 
-@dataclass(frozen=True)
-class TrendPoint:
+class TrendPoint(NamedTuple):
+    """One point (a NamedTuple: a report builds thousands)."""
+
     sha: str  # the run's head commit
     value: float  # an int stays an int (shown as written)
     current: bool = False  # this run's value (always the last point)
@@ -49,7 +50,7 @@ class Trends:
 
     branch: str
     series: Mapping[MetricKey, tuple[TrendPoint, ...]]
-    runs: int  # stored runs of the branch that were read (this commit's own run not counted)
+    runs: int  # stored runs the trends span (at most MAX_POINTS - 1; this commit's own run not counted)
     metrics: tuple[MetricKey, ...] = ()  # every metric seen, now or stored, with a trend or not
 
 
@@ -67,31 +68,31 @@ def point_value(value: object) -> float | None:
 
 def build_trends(branch: str, entries: Sequence[Recorded], current: Mapping[MetricKey, object], head_sha: str,
                  *, limit: int = MAX_POINTS) -> Trends:  # fmt: skip
-    """Each metric's last `limit` points, oldest first: the stored runs (entries oldest first), then this run's
-    value. A stored run of this very commit (a re-run, or the push being recorded already) is left out: this
-    run's value stands for it, so it is never counted twice. A metric absent now keeps its stored points,
-    without a current one. Metrics of `current` come first, in its order; stored-only ones follow."""
+    """Each metric's points over the last `limit` runs, oldest first: the last `limit - 1` stored runs (entries
+    oldest first), then this run. A stored run of this very commit (a re-run, or the push recorded already) is
+    left out: this run stands for it, so it is never counted twice. A run without a number for a metric gives
+    that metric no point; a metric absent now keeps its stored points, without a current one. Metrics of
+    `current` come first, in its order; stored-only ones follow."""
     limit = max(MIN_POINTS, limit)
+    window = [entry for entry in entries if entry.head_sha != head_sha][-(limit - 1) :]
     history: dict[MetricKey, list[TrendPoint]] = {}
-    runs = 0
-    for entry in entries:
-        if entry.head_sha == head_sha:
-            continue
-        runs += 1
+    for entry in window:
+        sha = entry.head_sha
         for path, values in entry.metrics.items():
             for metric, raw in values.items():
                 value = point_value(raw)
                 if value is not None:
-                    history.setdefault((path, metric), []).append(TrendPoint(entry.head_sha, value))
+                    history.setdefault((path, metric), []).append(TrendPoint(sha, value))
     series: dict[MetricKey, tuple[TrendPoint, ...]] = {}
     metrics = tuple(dict.fromkeys([*current, *history]))
     for key in metrics:
         now = point_value(current.get(key))
-        past = history.get(key, [])
-        points = [*past[-(limit - 1) :], TrendPoint(head_sha, now, current=True)] if now is not None else past[-limit:]
+        points = history.get(key, [])
+        if now is not None:
+            points = [*points, TrendPoint(head_sha, now, current=True)]
         if len(points) >= MIN_POINTS:
             series[key] = tuple(points)
-    return Trends(branch, series, runs, metrics)
+    return Trends(branch, series, len(window), metrics)
 
 
 def sparkline(values: Sequence[float]) -> str:

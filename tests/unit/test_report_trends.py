@@ -67,11 +67,19 @@ def test_this_runs_value_is_the_last_of_at_most_twenty_points() -> None:
     entries = [entry(n, acc=n / 100) for n in range(1, 26)]  # 25 stored runs on main
     trends = build_trends("main", entries, {ACC: 0.5}, HEAD)
     points = trends.series[ACC]
-    assert len(points) == 20 and trends.runs == 25
+    assert len(points) == 20 and trends.runs == 19
     assert [point.sha for point in points[:-1]] == [sha(n) for n in range(7, 26)]  # the last 19 stored
     assert points[-1] == TrendPoint(HEAD, 0.5, current=True)
     assert not any(point.current for point in points[:-1])
     assert trend_cell(points, 5) == "▁▁▁▁▂▂▂▂▂▂▃▃▃▃▃▃▄▄▄█◂ 0.07 – 0.5"
+
+
+def test_the_window_is_the_last_runs_not_the_last_values() -> None:
+    # Only runs 1 and 2 measured `f1`: 19 runs later, they are out of the window, and so is their trend.
+    entries = [entry(1, acc=0.1, f1=0.5), entry(2, acc=0.2, f1=0.6), *(entry(n, acc=n / 10) for n in range(3, 22))]
+    trends = build_trends("main", entries, {ACC: 0.5, ("metrics.json", "f1"): 0.7}, HEAD)
+    assert list(trends.series) == [ACC] and trends.runs == 19
+    assert trends.series[ACC][0].sha == sha(3)
 
 
 def test_a_stored_run_of_this_commit_is_not_counted_twice() -> None:
