@@ -18,6 +18,7 @@ from cml_action import pipeline
 from cml_action.context import RunContext
 from cml_action.inputs import Settings
 from cml_action.plots import render
+from cml_action.store import layout
 from cml_action.store.branch import MemoryBranch
 from cml_action.store.model import StoredRun
 from cml_action.store.records import ResultStore
@@ -186,3 +187,38 @@ def test_a_pull_request_run_shows_mains_trend_with_its_own_value_last(
                              pr_number=12, metrics={"metrics.json": {"acc": 0.99}}), "pull-12")  # fmt: skip
     report, _, _ = run_report(repo, tmp_path, monkeypatch, RunStore(results, KEY, "pull-12", "main"))
     assert table(report)["acc"][-1] == "▁▂█◂ 0.81 – 0.87"  # main's 0.81, 0.82, then this run: not the PR's runs
+
+
+class CountingBranch(MemoryBranch):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def read(self, path: str) -> bytes | None:
+        self.reads.append(path)
+        return super().read(path)
+
+
+def test_the_column_and_the_charts_cost_one_read_of_the_index(
+    repo: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    branch = CountingBranch()
+    results = ResultStore(branch)
+    record_main_runs(results, 25)
+    branch.reads.clear()
+    run_report(repo, tmp_path, monkeypatch, RunStore(results, KEY, "main", "main"), trend_plots=("acc", "loss"))
+    assert branch.reads == [layout.index_path(KEY, "main")]
+
+
+def test_stored_names_reach_the_report_escaped(
+    repo: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Any job with a write token can write the store: its metric names are untrusted text.
+    results = ResultStore(MemoryBranch())
+    hostile = "x|<img src=y>@team"
+    for number in (1, 2):
+        results.record(StoredRun(KEY, stored_sha(number), "t", metrics={"metrics.json": {hostile: number}}), "main")
+    report, specs, _ = run_report(repo, tmp_path, monkeypatch, RunStore(results, KEY, "main", "main"),
+                                  trend_plots=("x*",))  # fmt: skip
+    assert specs[0]["title"]["text"] == f"{hostile} on main"  # drawn as text inside the image
+    assert "<img" not in report and "x\\|&lt;img src=y&gt;@&#8203;team" in report
