@@ -189,7 +189,8 @@ SCHEMA: tuple[Input, ...] = (
         "trend-plots",
         Kind.PATHS,
         "",
-        "Metric globs drawn as a trend chart over the default branch's stored runs, this run highlighted.",
+        "Metric globs ('file:metric' or 'metric', as in thresholds) drawn as a trend chart over the default "
+        "branch's last 20 stored runs: this run highlighted, min/max gates as rules (docs/store.md#trends).",
     ),
     # CLI-only settings.
     Input("forge", Kind.CHOICE, "auto", "Forge to publish to: auto (from the CI env), local, github, gitlab.",

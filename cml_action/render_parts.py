@@ -25,9 +25,11 @@ from cml_action.metrics_source import collect_metrics
 from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
+    from cml_action.plots.draw import RenderedPlot
     from cml_action.report.diff import MetricsDiff
     from cml_action.report.table import ExtraColumn
     from cml_action.report.thresholds import Gates, Rule
+    from cml_action.report.trends import Trends
     from cml_action.store.session import RunStore
     from cml_action.stored_baseline import StoredBaselines
 
@@ -57,6 +59,7 @@ class Parts:
     unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
     metrics_diff: MetricsDiff | None = None  # the values the table shows (the store records them)
     params_diff: MetricsDiff | None = None  # the params the section compared (the store records them)
+    trends: Trends | None = None  # the default branch's trends (docs/store.md); None without a store's index
 
 
 # What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
@@ -102,6 +105,8 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
             _merge(parts, built)
     if stored and stored.warning:
         parts.warnings.append(stored.warning)
+    if settings.trend_plots:  # after the metrics: it draws their trends
+        _section(parts, "trend plots", lambda: _add_trend_plots(settings, rules, store, media, parts, scratch))
     return parts
 
 
@@ -123,7 +128,7 @@ def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
 
 
 _SECTION_FIELDS = ("params_md", "metrics_md", "verdict_md", "files_md", "gates", "unjudged_gates", "plot_titles",
-                   "image_pairs", "pairs_baseline", "metrics_diff", "params_diff")  # fmt: skip
+                   "image_pairs", "pairs_baseline", "metrics_diff", "params_diff", "trends")  # fmt: skip
 
 
 def _merge(into: Parts, built: Parts) -> None:
@@ -193,6 +198,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)
         parts.verdict_md = render_verdict(parts.gates)
     previous_columns = _since_previous(settings, ctx, store, diff, parts)
+    trend_columns = _trend_columns(store, ctx, diff, settings.metrics_precision, parts)
     parts.metrics_md = render_metrics_section(
         diff,
         precision=settings.metrics_precision,
@@ -200,7 +206,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
         tripped=tripped_keys(parts.gates) if parts.gates else frozenset(),
         baseline_label=baseline.short if baseline.sha else "baseline",
         current_label="current",
-        extra=previous_columns,
+        extra=[*previous_columns, *trend_columns],
     )
     if parts.metrics_md:
         parts.metrics_md += stored.source_line(sides.from_store) if stored else ""
@@ -220,21 +226,68 @@ def _since_previous(settings: Settings, ctx: RunContext, store: RunStore | None,
         return []
 
 
+def _trend_columns(store: RunStore | None, ctx: RunContext, diff: MetricsDiff, precision: int,
+                   parts: Parts) -> list[ExtraColumn]:  # fmt: skip
+    """The Trend column (docs/store.md, "Trends"): with a store, when a metric has 2 points or more on the
+    default branch. Its store read fails on its own: the table goes on without the column."""
+    from cml_action.report.table import ExtraColumn
+    from cml_action.report.trends import build_trends, trend_cells, trend_header
+
+    if store is None or not store.default_branch:
+        return []
+    columns: list[ExtraColumn] = []
+
+    def build() -> None:
+        current = {row.key: row.new for row in diff.rows}
+        branch = store.default_branch
+        parts.trends = build_trends(branch, store.index(branch), current, ctx.head_sha)
+        cells = trend_cells(parts.trends, current, precision)
+        if cells:
+            columns.append(ExtraColumn(trend_header(branch), cells))
+
+    _section(parts, "trends", build)
+    return columns
+
+
 def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: MediaSet, parts: Parts,
                scratch: Path) -> None:  # fmt: skip
     from cml_action.plots import draw_plots
 
     drawn = draw_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots",
                        precision=settings.metrics_precision)  # fmt: skip
-    for plot in drawn.charts:
-        image = prepare_as_input(plot.path, settings.max_image_width, scratch, "plots")
-        media.plots.append(image)
-        parts.plot_titles[image.sha256] = plot.alt
+    _add_charts(drawn.charts, "plots", settings, media, parts, scratch)
     parts.warnings.extend(drawn.notes)
     parts.pairs_baseline = drawn.baseline_label
     for pair in drawn.images:
         sides = [_prepare_plot_image(side, settings, media, parts, scratch) for side in (pair.baseline, pair.current)]
         parts.image_pairs.append(ImagePairShas(pair.name, *sides))
+
+
+def _add_charts(charts: tuple[RenderedPlot, ...], input_name: str, settings: Settings, media: MediaSet, parts: Parts,
+                scratch: Path) -> None:  # fmt: skip
+    """Rendered charts, published like every plot image and shown under "Plots" with their alt text."""
+    for plot in charts:
+        image = prepare_as_input(plot.path, settings.max_image_width, scratch, input_name)
+        media.plots.append(image)
+        parts.plot_titles[image.sha256] = plot.alt
+
+
+def _add_trend_plots(settings: Settings, rules: tuple[Rule, ...], store: RunStore | None, media: MediaSet,
+                     parts: Parts, scratch: Path) -> None:  # fmt: skip
+    """The `trend-plots` charts (docs/store.md, "Trends"), drawn from the trends the metrics section read."""
+    from cml_action.plots.trends import draw_trend_plots
+
+    if store is None:
+        raise CmlError("no results store to read the default branch's runs from (input 'store' is off, or this "
+                       "forge keeps no results)")  # fmt: skip
+    if not store.default_branch:
+        raise CmlError("the repository's default branch is unknown, so there are no stored runs to draw")
+    if parts.trends is None:
+        raise CmlError("the metrics or the stored runs could not be read (see the warning above)")
+    drawn = draw_trend_plots(parts.trends, settings.trend_plots, rules, scratch / "trends",
+                             precision=settings.metrics_precision)  # fmt: skip
+    _add_charts(drawn.charts, "trend-plots", settings, media, parts, scratch)
+    parts.warnings.extend(drawn.notes)
 
 
 def _prepare_plot_image(path: Path | None, settings: Settings, media: MediaSet, parts: Parts,

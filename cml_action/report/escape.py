@@ -6,6 +6,7 @@ list item or a log line goes through here first.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -110,12 +111,15 @@ def display_width(text: str) -> int:
     columns the way tabulate (with wcwidth) pads `dvc metrics diff --md`."""
     if text.isascii():
         return len(text)
-    width = 0
-    for char in text:
-        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
+    return sum(map(_char_width, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(char: str) -> int:
+    # Cached: a column of sparklines (docs/store.md, "Trends") repeats the same few characters in every row.
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def escape_alt(text: str) -> str:

@@ -34,7 +34,12 @@ class Rule:
         return f"{self.glob} {self.kind} {self.amount}"
 
     def matches(self, row: MetricRow) -> bool:
-        return fnmatchcase(f"{row.path}:{row.metric}", self.glob) or fnmatchcase(row.metric, self.glob)
+        return metric_matches(self.glob, row.path, row.metric)
+
+
+def metric_matches(glob: str, path: str, metric: str) -> bool:
+    """`glob` names the metric as `file:metric` or as `metric` alone (every file's), case-sensitive fnmatch."""
+    return fnmatchcase(f"{path}:{metric}", glob) or fnmatchcase(metric, glob)
 
 
 def parse_thresholds(text: str) -> tuple[Rule, ...]:

@@ -83,7 +83,7 @@ def test_a_pull_request_gets_its_baseline_from_mains_stored_run(repo: Path, bran
     metrics(repo, 0.85)
     outcome = run(repo, pr=7, base=main_sha, run_id="124", thresholds=GATE, fail_on_regression="true")
     body = report(repo)
-    assert _row(body, "acc") == ["metrics.json", "❌ acc", "0.9", "0.85", "-0.05"]
+    assert _row(body, "acc") == ["metrics.json", "❌ acc", "0.9", "0.85", "-0.05", "█▁◂ 0.85 – 0.9"]
     assert (
         f"Baseline of `metrics.json`: stored result of [run 123](https://ci.example/runs/123) on main at "
         f"`{main_sha[:7]}`, the merge base." in body
@@ -123,7 +123,7 @@ def test_the_nearest_recorded_ancestor_serves_when_the_merge_base_has_no_run(rep
     metrics(repo, 0.95)
     assert run(repo, pr=3, base=base, thresholds=GATE).exit_code == 0
     body = report(repo)
-    assert _row(body, "acc") == ["metrics.json", "acc", "0.9", "0.95", "0.05"]
+    assert _row(body, "acc") == ["metrics.json", "acc", "0.9", "0.95", "0.05", "▁█◂ 0.9 – 0.95"]
     assert f"stored result of run 77 on main at `{recorded[:7]}`, 2 commits before the merge base." in body
     assert "All 1 gates passed" in body or "1 gate passed ✅" in body
 
@@ -143,7 +143,7 @@ def test_a_shallow_clone_is_deepened_to_find_the_recorded_ancestor(tmp_path: Pat
     assert _row(report(clone), "acc")[2] == "-"
     assert run(clone, pr=4, base=base, thresholds=GATE).exit_code == 0  # fail-on-regression is off
     body = report(clone)
-    assert _row(body, "acc") == ["metrics.json", "❌ acc", "0.9", "0.8", "-0.1"]
+    assert _row(body, "acc") == ["metrics.json", "❌ acc", "0.9", "0.8", "-0.1", "█▁◂ 0.8 – 0.9"]
     assert f"stored result of run 55 on main at `{recorded[:7]}`, 2 commits before the merge base." in body
 
 
@@ -155,8 +155,15 @@ def test_git_values_win_over_stored_ones(repo: Path, branch: MemoryBranch) -> No
     (repo / "summary.json").write_text(json.dumps({"f1": 0.6}), encoding="utf-8")
     run(repo, pr=5, base=base, metrics="metrics.json,summary.json")
     body = report(repo)
-    assert _row(body, "f1") == ["summary.json", "f1", "0.5", "0.6", "0.1"]  # git's 0.5, not the stored 0.7
-    assert _row(body, "loss") == ["metrics.json", "loss", "0.3", "0.2", "-0.1"]
+    assert _row(body, "f1") == [
+        "summary.json",
+        "f1",
+        "0.5",
+        "0.6",
+        "0.1",
+        "█▁◂ 0.6 – 0.7",
+    ]  # git's 0.5, not the stored 0.7
+    assert _row(body, "loss") == ["metrics.json", "loss", "0.3", "0.2", "-0.1", "█▁◂ 0.2 – 0.3"]
     assert "Baseline of `metrics.json`: stored result of run 90" in body  # only the file git lacks
 
 
@@ -173,10 +180,10 @@ def test_compare_previous_adds_the_change_since_the_last_push(repo: Path, branch
     run(repo, pr=6, base=base, compare_previous="true")
     body = report(repo)
     assert f"| Since last push ({first_push[:7]})" in body
-    assert _row(body, "acc") == ["metrics.json", "acc", "0.9", "0.85", "-0.05", "0.05"]
+    assert _row(body, "acc") == ["metrics.json", "acc", "0.9", "0.85", "-0.05", "0.05", "█▁◂ 0.85 – 0.9"]
     # A re-run of the same commit still compares with the push before it, not with itself.
     run(repo, pr=6, base=base, compare_previous="true")
-    assert _row(report(repo), "acc")[-1] == "0.05"
+    assert _row(report(repo), "acc")[-2] == "0.05"  # then main's trend
 
 
 def test_a_failed_store_write_is_one_warning_and_changes_nothing_else(
