@@ -62,6 +62,13 @@ def with_request_id(text: str, request_id: str, label: str) -> str:
     return text + (f" ({label} {request_id})" if request_id and label else "")
 
 
+def full_jitter(round_number: int, base: float, cap: float) -> float:
+    """Seconds to wait after losing `round_number` (1-based) compare-and-swap races in a row: a random time in
+    [0, min(cap, base * 2**(round - 1))] ("full jitter", AWS Architecture Blog, "Exponential Backoff and Jitter"), so
+    jobs that lost together spread out instead of racing again in lockstep."""
+    return random.uniform(0.0, min(cap, base * 2 ** (round_number - 1)))
+
+
 class Retrier:
     """Runs one forge's calls with the policy above; `attempts` counts every attempt (tests and benchmarks)."""
 

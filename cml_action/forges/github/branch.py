@@ -6,10 +6,9 @@ whose only parent is the tip (no parent: the branch is created as an orphan); mo
 compare-and-swap: a commit whose parent is the old tip is not a fast-forward of a newer tip, so when another job
 moved the ref first (422 "not a fast forward" / "Reference already exists") the new tip is read and the commit is
 rebuilt on it. Lost races are retried for a time budget, not a number of rounds: of N jobs racing, only one wins each
-round, so the last one needs up to N rounds. Between rounds a job sleeps a random time in
-[0, min(cap, base * 2**round)] ("full jitter", AWS Architecture Blog, "Exponential Backoff and Jitter"): jobs that
-lost together spread out instead of racing again in lockstep (GitHub's 1 s write pacing otherwise keeps matrix jobs
-in step).
+round, so the last one needs up to N rounds. Between rounds a job sleeps with full jitter (`retry.full_jitter`):
+jobs that lost together spread out instead of racing again in lockstep (GitHub's 1 s write pacing otherwise keeps
+matrix jobs in step).
 
 A ref update whose answer was lost (a dropped connection, a 5xx) may have landed: before anything is sent again the
 branch's recent commits are listed (one request) and the write counts as done when our commit is among them, even
@@ -18,12 +17,12 @@ if another job has moved the branch on top of it since; so a lost answer never c
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cml_action.forges import retry
 from cml_action.forges.github.rest import ApiError, GitHubRest
 from cml_action.forges.retry import Retrier
 
@@ -47,8 +46,7 @@ LANDED_LOOKBACK = 100
 
 def full_jitter(round_number: int) -> float:
     """Seconds to wait after losing `round_number` (1-based) races in a row."""
-    ceiling = min(REF_RACE_BACKOFF_CAP_SECONDS, REF_RACE_BACKOFF_BASE_SECONDS * 2 ** (round_number - 1))
-    return random.uniform(0.0, ceiling)
+    return retry.full_jitter(round_number, REF_RACE_BACKOFF_BASE_SECONDS, REF_RACE_BACKOFF_CAP_SECONDS)
 
 
 # The 422 answers that mean another job moved (or created) the branch first. Any other 422 (an invalid ref name,
