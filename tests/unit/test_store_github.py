@@ -73,21 +73,21 @@ def test_a_recorded_run_reads_back_and_each_operation_costs_what_docs_store_md_s
     gh = fake_github
     store = ResultStore(forge(gh).results_branch())
     store.record(run(sha(1)), "main")  # no branch yet: created as an orphan, nothing read
-    assert calls(gh) == ["GET /git/ref/heads/cml-assets", "POST /git/trees", "POST /git/commits", "POST /git/refs"]
+    assert calls(gh) == [f"GET /commits/{BRANCH}", "POST /git/trees", "POST /git/commits", "POST /git/refs"]
     gh.clear_requests()
     store.record(run(sha(2), 0.95), "main")
     index = f"GET /contents/{layout.index_path(KEY, 'main')}"
-    assert calls(gh) == ["GET /git/ref/heads/cml-assets", "GET /git/trees/" + gh.commit(gh.repo, gh.ref(
-        gh.repo, "heads/cml-assets") or "")["parents"][0], index, "POST /git/trees", "POST /git/commits",
-        "PATCH /git/refs/heads/cml-assets"]  # fmt: skip
+    assert calls(gh) == [f"GET /commits/{BRANCH}", index, "POST /git/trees", "POST /git/commits",
+                         f"PATCH /git/refs/heads/{BRANCH}"]  # fmt: skip
+    first = gh.ref(gh.repo, f"heads/{BRANCH}")
+    assert gh.requests[1].query == {"ref": [gh.commit(gh.repo, first or "")["parents"][0]]}  # pinned to the tip read
     gh.clear_requests()
     assert [entry.head_sha for entry in store.index(KEY, "main")] == [sha(1), sha(2)]
     assert store.run(KEY, sha(2)) == run(sha(2), 0.95)
     assert store.run(KEY, sha(3)) is None
     assert calls(gh) == [index, f"GET /contents/{layout.run_path(KEY, sha(2))}",
                          f"GET /contents/{layout.run_path(KEY, sha(3))}"]  # one request per read  # fmt: skip
-    # Reads name the branch; the reads inside an update are pinned to the tip it read.
-    assert gh.requests[0].query == {"ref": [BRANCH]}
+    assert gh.requests[0].query == {"ref": [BRANCH]}  # a read outside an update names the branch
     assert store_commits(gh) == [
         f"cml-action: record {KEY} at {sha(1)[:7]}",
         f"cml-action: record {KEY} at {sha(2)[:7]}",

@@ -110,9 +110,12 @@ class BranchWriter:
         return self._client.request(verb, self._api + path, query=query, body=body)
 
     def tip(self, *, recursive: bool) -> BranchTip | None:
-        """The branch's tip (None: no branch yet). Two requests: the ref, then the tip's tree."""
+        """The branch's tip (None: no branch yet). Recursive: two requests, the ref and the tip's tree listing every
+        path. Otherwise one: `GET /commits/{branch}` names the commit and its tree (the store needs no listing)."""
 
         def read() -> BranchTip | None:
+            if not recursive:
+                return self._tip_commit()
             try:
                 ref = self.request("GET", f"/git/ref/heads/{self.branch}")
             except ApiError as exc:
@@ -121,11 +124,21 @@ class BranchWriter:
                 raise
             commit = ref["object"]["sha"]
             # The trees endpoint takes a commit sha too ("tree_sha: the SHA1 value or ref name of the tree").
-            tree = self.request("GET", f"/git/trees/{commit}", query={"recursive": 1} if recursive else None)
+            tree = self.request("GET", f"/git/trees/{commit}", query={"recursive": 1})
             blobs = {entry["path"]: entry["sha"] for entry in tree.get("tree", []) if entry.get("type") == "blob"}
-            return BranchTip(commit=commit, tree=tree["sha"], blobs=blobs if recursive else {})
+            return BranchTip(commit=commit, tree=tree["sha"], blobs=blobs)
 
         return self.retrier.read(self.what, read)
+
+    def _tip_commit(self) -> BranchTip | None:
+        try:
+            found = self.request("GET", f"/commits/{self.branch}")
+        except ApiError as exc:
+            # No such branch: 422 "No commit found for SHA: <branch>" (404 for an unknown ref name, 409 when empty).
+            if exc.status in (404, 409, 422):
+                return None
+            raise
+        return BranchTip(commit=str(found["sha"]), tree=str(found["commit"]["tree"]["sha"]))
 
     def write(self, build: Build, *, recursive: bool) -> tuple[BranchTip | None, str | None]:
         """Build on the tip and swap the ref, rebuilding on each new tip until it lands or the budget is spent.

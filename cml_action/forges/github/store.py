@@ -5,11 +5,11 @@
 blob). A file over 1 MB comes without content (`encoding: none`); its blob is then fetched by the sha the answer
 names, a second request (the store's documents are a few kB).
 
-`update` reads the tip (the ref and the top-level tree: 2 requests; not recursive, the store never needs every
-path), runs `change` with reads pinned to the tip's commit (`ref=<commit sha>`, one request per file, consistent
+`update` reads the tip (`GET /commits/{branch}`: its commit and tree in one request; the store never lists the
+tree), runs `change` with reads pinned to the tip's commit (`ref=<commit sha>`, one request per file, consistent
 with the tip however the branch moves meanwhile), then writes one tree carrying the changed files' text inline (no
-blob requests), one commit whose only parent is the tip, and moves the ref without force: 5 requests plus the
-reads, and a tree, a commit and a ref update more per lost race.
+blob requests), one commit whose only parent is the tip, and moves the ref without force: 4 requests plus the
+reads (a record: 5), and all of them again per lost race.
 """
 
 from __future__ import annotations
