@@ -19,6 +19,7 @@ from cml_action.store.branch import Read
 from cml_action.store.model import StoredRun
 from cml_action.store.records import ResultStore
 from tests.fakes.gitlab import FakeGitLab, fixtures
+from tests.forge_support import FakeClock
 
 BRANCH = "cml-assets"
 KEY = "gitlab-ci/report"
@@ -226,3 +227,27 @@ def test_the_store_refuses_the_default_branch_before_any_request(fake_gitlab: Fa
     with pytest.raises(CmlError, match="assets-branch"):
         forge.results_branch()
     assert gl.requests == []
+
+
+def test_a_branch_that_never_stops_moving_fails_after_the_time_budget(
+    fake_gitlab: FakeGitLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gl = fake_gitlab
+    store_of(gl, tmp_path).record(run(1), "main")
+    monkeypatch.setattr(gitlab_store, "RACE_BUDGET_SECONDS", 0.5)
+    index = layout.index_path(KEY, "main")
+    gl.faults.add("POST", COMMITS + "$", "hook", times=10**6, hook=lambda fake: fake.commit_files(42, BRANCH, {
+        index: b'{"format": 1, "entries": []}'}))  # fmt: skip
+    clock = FakeClock()  # only the store's sleeps move it
+    forge = fixtures.gitlab_forge(gl, tmp_path, mr=False, CI_DEFAULT_BRANCH="main")
+    branch = gitlab_store.GitLabStoreBranch(forge._gl, project_id="42", branch=BRANCH, start_from=("start_branch",
+                                            "main"), retrier=forge.retrier, sleep=clock.sleep, clock=clock)  # fmt: skip
+    gl.clear_requests()
+    with pytest.raises(CmlError) as caught:
+        ResultStore(branch).record(run(2), "main")
+    rounds = len(gl.api_requests("POST", COMMITS + "$"))
+    assert str(caught.value) == (
+        f"GitLab: recording the results on branch '{BRANCH}' failed: the branch kept moving under us for 0.5 s "
+        f"({rounds} attempts; re-run the job, or use a separate assets-branch per pipeline)"
+    )
+    assert sum(clock.sleeps) == pytest.approx(0.5) and max(clock.sleeps) <= 0.02 and rounds > 10

@@ -30,10 +30,6 @@ class AssetPublisher:
         self._server_url = server_url
         self._blobs: dict[str, str] = {}  # asset path -> blob sha created by this publisher
 
-    @property
-    def rounds(self) -> int:
-        return self._writer.rounds
-
     def _blob_for(self, path: str, image: PreparedImage) -> str:
         if path not in self._blobs:
             content = base64.b64encode(image.path.read_bytes()).decode("ascii")

@@ -24,7 +24,7 @@ from typing import Any
 
 from cml_action.forges import retry
 from cml_action.forges.github.rest import ApiError, GitHubRest
-from cml_action.forges.retry import Retrier
+from cml_action.forges.retry import LostRaces, Retrier
 
 BLOB_MODE = "100644"
 # How long a job keeps rebuilding its commit on a branch that other jobs keep moving. Measured with entrypoint.py
@@ -103,7 +103,6 @@ class BranchWriter:
         self._clock = clock
         self._budget = budget
         self._backoff = backoff
-        self.rounds = 0  # commits built (1 when no other job raced us), for tests and benchmarks
 
     def request(self, verb: str, path: str, *, body: Any = None, query: dict[str, Any] | None = None) -> Any:
         """`verb` on a path relative to /repos/{owner}/{repo} (no retries: callers wrap it in the retrier)."""
@@ -143,9 +142,8 @@ class BranchWriter:
     def write(self, build: Build, *, recursive: bool) -> tuple[BranchTip | None, str | None]:
         """Build on the tip and swap the ref, rebuilding on each new tip until it lands or the budget is spent.
         Returns the tip read last and the commit that landed (None: `build` had nothing to write on that tip)."""
-        start = self._clock()
+        races = LostRaces(self._budget, self._backoff, self._sleep, self._clock)
         while True:
-            self.rounds += 1
             tip = self.tip(recursive=recursive)
             built = build(tip)
             if built is None:
@@ -154,7 +152,7 @@ class BranchWriter:
             try:
                 self._move_ref(tip, commit)
             except RefMoved:
-                self._wait_before_next_round(start)
+                races.lost(self._kept_moving)
                 continue
             return tip, commit
 
@@ -205,14 +203,7 @@ class BranchWriter:
                 return
             raise
 
-    def _wait_before_next_round(self, start: float) -> None:
-        remaining = self._budget - (self._clock() - start)
-        if remaining <= 0:
-            from cml_action.errors import PublishError
-
-            raise PublishError(
-                f"publishing the {self.what} to {self.repo} failed: the branch '{self.branch}' kept moving under us "
-                f"for {self._budget:g} s ({self.rounds} attempts; re-run the job, or use a separate assets-branch "
-                "per workflow)"
-            )
-        self._sleep(min(remaining, self._backoff(self.rounds)))
+    def _kept_moving(self, rounds: int) -> str:
+        return (f"publishing the {self.what} to {self.repo} failed: the branch '{self.branch}' kept moving under us "
+                f"for {self._budget:g} s ({rounds} attempts; re-run the job, or use a separate assets-branch per "
+                "workflow)")  # fmt: skip

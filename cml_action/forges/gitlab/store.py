@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from cml_action.errors import PublishError
 from cml_action.forges import retry
-from cml_action.forges.retry import Retrier
+from cml_action.forges.retry import LostRaces, Retrier
 from cml_action.store.branch import Change, Read
 
 RACE_BUDGET_SECONDS = 300.0  # as on GitHub (forges/github/branch.py): about 50 racing jobs
@@ -87,7 +87,6 @@ class GitLabStoreBranch:
         self._retrier = retrier
         self._sleep = sleep
         self._clock = clock
-        self.rounds = 0  # commits attempted (1 when nobody raced us), for tests and benchmarks
 
     def read(self, path: str) -> bytes | None:
         found = self._read(path)
@@ -95,9 +94,8 @@ class GitLabStoreBranch:
 
     def update(self, message: str, change: Change) -> None:
         marker = f"cml-action-write: {uuid.uuid4().hex}"
-        start, probe = self._clock(), False
+        races, probe = LostRaces(RACE_BUDGET_SECONDS, _backoff, self._sleep, self._clock), False
         while True:
-            self.rounds += 1
             seen: dict[str, FileRead] = {}
             changed = change(self._reader(seen))
             if not changed:
@@ -112,7 +110,9 @@ class GitLabStoreBranch:
                 return
             except _Refused as refused:
                 probe = probe or "already exists" in refused.message.lower()
-                self._wait_before_next_round(start)
+                races.lost(lambda rounds: self._failed(
+                    f"the branch kept moving under us for {RACE_BUDGET_SECONDS:g} s ({rounds} attempts; re-run the "
+                    "job, or use a separate assets-branch per pipeline)"))  # fmt: skip
 
     # -- reads -----------------------------------------------------------------------------------------------------
 
@@ -200,14 +200,6 @@ class GitLabStoreBranch:
                 return commit
         return None
 
-    def _wait_before_next_round(self, start: float) -> None:
-        remaining = RACE_BUDGET_SECONDS - (self._clock() - start)
-        if remaining <= 0:
-            raise PublishError(self._failed(
-                f"the branch kept moving under us for {RACE_BUDGET_SECONDS:g} s ({self.rounds} attempts; re-run the "
-                "job, or use a separate assets-branch per pipeline)"))  # fmt: skip
-        self._sleep(min(remaining, retry.full_jitter(self.rounds, RACE_BACKOFF_BASE_SECONDS, RACE_BACKOFF_CAP_SECONDS)))
-
     @property
     def _push_fix(self) -> str:
         return (f"the token needs the 'api' scope and a role allowed to push to '{self._branch}': Developer, or "
@@ -215,6 +207,10 @@ class GitLabStoreBranch:
 
     def _failed(self, reason: str) -> str:
         return f"GitLab: recording the results on branch '{self._branch}' failed: {reason}"
+
+
+def _backoff(round_number: int) -> float:
+    return retry.full_jitter(round_number, RACE_BACKOFF_BASE_SECONDS, RACE_BACKOFF_CAP_SECONDS)
 
 
 def _actions(changed: Mapping[str, bytes], seen: Mapping[str, FileRead]) -> list[dict[str, Any]]:

@@ -11,13 +11,12 @@ compare with earlier runs.
 
 from __future__ import annotations
 
-import random
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from cml_action.errors import CmlError, PublishError
+from cml_action.forges.retry import LostRaces, full_jitter
 from cml_action.gitrepo import ZERO_SHA, checked_ref, git, is_git_repo, rev_parse
 from cml_action.store.branch import Change, Read
 
@@ -44,21 +43,17 @@ class LocalStoreBranch:
 
     def update(self, message: str, change: Change) -> None:
         self._check_writable()
-        start, rounds = time.monotonic(), 0
+        races = LostRaces(RACE_BUDGET_SECONDS, lambda rounds: full_jitter(rounds, 0.01, RACE_BACKOFF_CAP_SECONDS))
         while True:
-            rounds += 1
             tip = rev_parse(self._workspace, self._ref)
             changed = change(self._reader(tip))
             if not changed:
                 return
             if self._swap(tip, self._commit(tip, message, changed)):
                 return
-            if time.monotonic() - start > RACE_BUDGET_SECONDS:
-                raise PublishError(
-                    f"recording the results on the local branch '{self._branch}' failed: it kept moving under us "
-                    f"for {RACE_BUDGET_SECONDS:g} s ({rounds} attempts; run again)"
-                )
-            time.sleep(random.uniform(0.0, min(RACE_BACKOFF_CAP_SECONDS, 0.01 * 2**rounds)))
+            races.lost(lambda rounds: (
+                f"recording the results on the local branch '{self._branch}' failed: it kept moving under us for "
+                f"{RACE_BUDGET_SECONDS:g} s ({rounds} attempts; run again)"))  # fmt: skip
 
     def _check_writable(self) -> None:
         if not is_git_repo(self._workspace):
