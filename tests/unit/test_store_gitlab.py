@@ -32,10 +32,10 @@ def run(number: int, section: str = "") -> StoredRun:
                      metrics={"metrics.json": {"accuracy": number / 10}}, section=section)  # fmt: skip
 
 
-def store_of(gl: FakeGitLab, tmp_path: Path, token: str | None = None, **env: str) -> ResultStore:
+def store_of(gl: FakeGitLab, tmp_path: Path, token: str = "") -> ResultStore:
     options = ForgeOptions(timeout=10.0, max_attempts=5, max_backoff=0.01)
-    forge = fixtures.gitlab_forge(gl, tmp_path, mr=False, options=options, token=token, CI_DEFAULT_BRANCH="main",
-                                  **env)  # fmt: skip
+    env = {"CI_DEFAULT_BRANCH": "main"} | ({"token": token} if token else {})
+    forge = fixtures.gitlab_forge(gl, tmp_path, mr=False, options=options, **env)
     return ResultStore(forge.results_branch())
 
 
