@@ -64,6 +64,8 @@ def report(name: str, branch: Callable[[], BranchFiles], count: Callable[[], int
     record = measure(count, lambda: store.record(stored(next(numbers)), "main"), repeat)
     index = measure(count, lambda: store.index(KEY, "main"), repeat)
     one = measure(count, lambda: store.run(KEY, stored(2).head_sha), repeat)
+    members = iter(StoredRun(key=f"job-{n}", head_sha="f" * 40, time="2026-12-07T00:00:00Z") for n in range(repeat))
+    join = measure(count, lambda: store.join_group("matrix", next(members)), repeat)
     before, started = count(), time.perf_counter()
     threads = [threading.Thread(target=ResultStore(branch()).record, args=(stored(5000 + n), "main")) for n in range(8)]
     for thread in threads:
@@ -74,7 +76,7 @@ def report(name: str, branch: Callable[[], BranchFiles], count: Callable[[], int
     landed = len([e for e in store.index(KEY, "main") if int(e.head_sha, 16) >= 5000])
     print(f"{name}:")
     for label, (requests, ms) in (("first record (creates the branch)", first), ("record", record),
-                                  ("read the index", index), ("read a run", one)):  # fmt: skip
+                                  ("read the index", index), ("read a run", one), ("join a group", join)):  # fmt: skip
         print(f"  {label:<34} {requests:>2} requests  {ms:7.1f} ms")
     print(f"  8 writers at once                  {racing[0]:>3} requests  {racing[1]:7.1f} ms, {landed}/8 landed")
 
