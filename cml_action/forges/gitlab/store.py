@@ -13,7 +13,7 @@ refuses a stale writer ("The file has changed since you started editing it: <pat
 not changed goes along as an `update` with its own content and `last_commit_id`, so what `change` based itself on
 is checked too. On a refusal `change` runs again on fresh reads, after a full-jitter backoff, for a time budget.
 (`start_sha` cannot serve as the swap's guard: GitLab refuses it on an existing branch unless `force`, which would
-rewrite the branch.)
+rewrite the branch. GitLab checks the versions, then has Gitaly commit: docs/store.md says what that window means.)
 
 The branch is created by the first write, from the default branch (`start_branch`; the head commit when the default
 branch is unknown): GitLab's API cannot create a branch without history, so the store branch carries the project's
