@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cml_action.forges.github.assets import REF_RACE_BUDGET_SECONDS  # noqa: E402
+from cml_action.forges.github.branch import REF_RACE_BUDGET_SECONDS  # noqa: E402
 from tests.e2e.matrix_support import clone, github_job, job_image, make_template, run_together  # noqa: E402
 from tests.fakes.github import FakeGitHub  # noqa: E402
 

@@ -62,6 +62,36 @@ def with_request_id(text: str, request_id: str, label: str) -> str:
     return text + (f" ({label} {request_id})" if request_id and label else "")
 
 
+def full_jitter(round_number: int, base: float, cap: float) -> float:
+    """Seconds to wait after losing `round_number` (1-based) compare-and-swap races in a row: a random time in
+    [0, min(cap, base * 2**(round - 1))] ("full jitter", AWS Architecture Blog, "Exponential Backoff and Jitter"), so
+    jobs that lost together spread out instead of racing again in lockstep."""
+    return random.uniform(0.0, min(cap, base * 2 ** (round_number - 1)))
+
+
+class LostRaces:
+    """The rounds of ONE compare-and-swap write (the assets branch, the results store): after each lost round it
+    waits `backoff(round)` (full jitter), within a time budget counted from the first round, not a number of rounds:
+    of N jobs racing one wins each round, so the last needs up to N. Past the budget the write fails with the line
+    `exhausted(rounds)` gives."""
+
+    def __init__(self, budget: float, backoff: Callable[[int], float], sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self._budget = budget
+        self._backoff = backoff
+        self._sleep = sleep
+        self._clock = clock
+        self._start = clock()
+        self.rounds = 1  # the round under way
+
+    def lost(self, exhausted: Callable[[int], str]) -> None:
+        remaining = self._budget - (self._clock() - self._start)
+        if remaining <= 0:
+            raise PublishError(exhausted(self.rounds))
+        self._sleep(min(remaining, self._backoff(self.rounds)))
+        self.rounds += 1
+
+
 class Retrier:
     """Runs one forge's calls with the policy above; `attempts` counts every attempt (tests and benchmarks)."""
 

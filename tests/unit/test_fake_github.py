@@ -501,7 +501,7 @@ def test_trimmed_spec_is_small_self_contained_and_a_fixpoint() -> None:
     trim = _trim_module()
     text = TRIMMED.read_text(encoding="utf-8")
     doc = json.loads(text)
-    assert len(text.encode()) <= 512_000
+    assert len(text.encode()) <= 540_000  # 37 operations (the contents API brought its file/dir/link schemas)
     for ref in trim.iter_refs(doc):
         kind, name = trim.split_component_ref(ref)
         assert name in doc["components"][kind], ref
@@ -536,3 +536,25 @@ def test_registered_local_commit_takes_comments_and_checks(fake_github: FakeGitH
     assert comment.json()["html_url"] == f"{gh.server_url}/{gh.repo}/commit/{sha}#commitcomment-{comment.json()['id']}"
     assert unknown.status_code == 404
     assert [c["body"] for c in gh.commit_comments(gh.repo, sha)] == ["report"]
+
+
+def test_contents_api_answers_a_file_at_a_ref_and_404_otherwise(fake_github: FakeGitHub) -> None:
+    import base64
+
+    gh = fake_github
+    first = gh.add_commit(gh.repo, {"a/b.json": b"{}", "big.bin": b"x" * (1024 * 1024 + 1)}, branch="store")
+    gh.add_commit(gh.repo, {"a/b.json": b"[1]"}, branch="store")
+    path = f"/repos/{gh.repo}/contents/a/b.json"
+    now, then = api(gh, "GET", path, params={"ref": "store"}).json(), api(gh, "GET", path, params={"ref": first}).json()
+    assert (base64.b64decode(now["content"]), base64.b64decode(then["content"])) == (b"[1]", b"{}")
+    assert (now["type"], now["encoding"], now["path"]) == ("file", "base64", "a/b.json")
+    big = api(gh, "GET", f"/repos/{gh.repo}/contents/big.bin", params={"ref": first}).json()
+    assert (big["encoding"], big["content"], big["size"]) == ("none", "", 1024 * 1024 + 1)
+    assert api(gh, "GET", f"/repos/{gh.repo}/contents/a", params={"ref": "store"}).status_code == 404  # a folder
+    assert api(gh, "GET", f"/repos/{gh.repo}/contents/zz", params={"ref": "store"}).status_code == 404
+    unknown = api(gh, "GET", path, params={"ref": "nope"})
+    assert (unknown.status_code, unknown.json()["message"]) == (404, "No commit found for the ref nope")
+    listed = api(gh, "GET", f"/repos/{gh.repo}/commits", params={"sha": "store", "per_page": 1})
+    assert [c["sha"] for c in listed.json()] == [gh.ref(gh.repo, "heads/store")] and 'rel="next"' in listed.headers[
+        "link"
+    ]

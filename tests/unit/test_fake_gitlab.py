@@ -152,3 +152,54 @@ def test_concurrent_writes_are_all_kept(fake_gitlab: FakeGitLab) -> None:
     notes = fake_gitlab.mr_notes()
     assert sorted(n["body"] for n in notes) == sorted(f"note {i}" for i in range(20))
     assert len({n["id"] for n in notes}) == 20
+
+
+# -- repository: Files API and Commits API (the results store) -------------------------------------------------------
+
+COMMITS = "/projects/42/repository/commits"
+
+
+def commit(
+    gl: FakeGitLab, actions: list[dict[str, str]], token: str | None = "project", **extra: str
+) -> requests.Response:
+    body = {"branch": "store", "commit_message": "m", "actions": actions, **extra}
+    return call(gl, "POST", COMMITS, token, json=body)
+
+
+def test_files_api_answers_content_and_the_last_commit_that_changed_it(fake_gitlab: FakeGitLab) -> None:
+    gl = fake_gitlab
+    first = gl.commit_files(42, "main", {"a.txt": b"one"})
+    gl.commit_files(42, "main", {"b.txt": b"two"})
+    found = call(gl, "GET", "/projects/42/repository/files/a.txt", params={"ref": "main"}).json()
+    assert (found["content"], found["encoding"], found["last_commit_id"]) == ("b25l", "base64", first)
+    assert found["commit_id"] != first  # the tip the ref names, where a.txt was not changed
+    missing = call(gl, "GET", "/projects/42/repository/files/zz.txt", params={"ref": "main"})
+    no_ref = call(gl, "GET", "/projects/42/repository/files/a.txt", params={"ref": "nope"})
+    assert (missing.status_code, missing.json()) == (404, {"message": "404 File Not Found"})
+    assert (no_ref.status_code, no_ref.json()) == (404, {"message": "404 Commit Not Found"})
+
+
+def test_commits_api_refuses_like_gitlab(fake_gitlab: FakeGitLab) -> None:
+    gl = fake_gitlab
+    create = [{"action": "create", "file_path": "f.txt", "content": "x"}]
+    assert commit(gl, create).json() == {"message": "You can only create or edit files when you are on a branch"}
+    made = commit(gl, create, start_branch="main")
+    assert made.status_code == 201 and made.json()["parent_ids"] == [gl.base_sha]
+    exists = "A branch called 'store' already exists. Switch to that branch in order to make changes"
+    assert commit(gl, create, start_branch="main").json() == {"message": exists}
+    assert commit(gl, create).json() == {"message": "A file with this name already exists"}
+    update = [{"action": "update", "file_path": "f.txt", "content": "y", "last_commit_id": made.json()["id"]}]
+    assert commit(gl, update).status_code == 201
+    stale = commit(gl, update)  # the same version again: someone (we) changed the file since
+    assert (stale.status_code, stale.json()) == (
+        400,
+        {"message": "The file has changed since you started editing it: f.txt"},
+    )
+    missing = [{"action": "update", "file_path": "g.txt", "content": "y"}]
+    assert commit(gl, missing).json() == {"message": "A file with this name doesn't exist"}
+    assert gl.branch_file(42, "store", "f.txt") == b"y" and gl.branch_file(42, "main", "f.txt") is None
+    refused = commit(gl, update, token=gl.reporter_token)
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"message": "403 Forbidden - You are not allowed to push into this branch"},
+    )

@@ -9,7 +9,7 @@ import pytest
 
 from cml_action.errors import PublishError
 from cml_action.forges.base import ForgeOptions
-from cml_action.forges.github.assets import (
+from cml_action.forges.github.branch import (
     REF_RACE_BACKOFF_BASE_SECONDS,
     REF_RACE_BACKOFF_CAP_SECONDS,
     REF_RACE_BUDGET_SECONDS,

@@ -22,6 +22,7 @@ PERMISSION_FIX = {
     "comment": "give the job `permissions: pull-requests: write` (PRs) or `issues: write` / `contents: write`",
     "check": "give the job `permissions: checks: write`",
     "images": "give the job `permissions: contents: write` (images go to the assets branch), or publish-images: false",
+    "results": "give the job `permissions: contents: write` (results are kept on the assets branch), or store: off",
     "pull request": "give the job `permissions: pull-requests: write` and `contents: write`",
 }
 

@@ -1,10 +1,10 @@
-"""The GitHub forge (REST via `rest`): sticky PR/issue/commit comments, check runs, assets-branch images.
+"""The GitHub forge (REST via `rest`): sticky PR/issue/commit comments, check runs, assets-branch images and results.
 
 Requests are kept to what the report needs: no `GET /repos/{o}/{r}` (paths are built from the name), the sticky
 search reads ceil(comments / 100) pages, and each report is one write; a create is followed by one more search, so
 that runs of the same key racing each other leave one report (`_keep_newest`). Retries and pacing live in `retry`
-(GitHub's verdicts and error lines in `failures`), token facts in `tokens`, the image commit in
-`assets`.
+(GitHub's verdicts and error lines in `failures`), token facts in `tokens`, the image commit in `assets`, the
+results store in `store` (both on the assets branch, written by the one writer in `branch`).
 
 Which comments are "ours": the marker must match AND the author must be the token's identity. An installation token
 (the Actions `GITHUB_TOKEN`, or a GitHub App's) comments as a bot (`github-actions[bot]`, `<app>[bot]`) and cannot
@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cml_action.context import RunContext
 from cml_action.errors import CmlError, PublishError
@@ -35,6 +35,7 @@ from cml_action.forges.base import (
     Traits,
 )
 from cml_action.forges.github.assets import AssetPublisher
+from cml_action.forges.github.branch import BranchWriter
 from cml_action.forges.github.failures import describe, github_retrier
 from cml_action.forges.github.rest import ApiError, GitHubRest, RestError
 from cml_action.forges.github.tokens import (
@@ -45,6 +46,9 @@ from cml_action.forges.github.tokens import (
 )
 from cml_action.refnames import check_assets_branch
 from cml_action.surface import current
+
+if TYPE_CHECKING:
+    from cml_action.store.branch import BranchFiles
 
 # GitHub: issue/commit comment bodies up to 65 536 characters ("Body is too long (maximum is 65536 characters)");
 # check-run output.summary "Maximum length: 65535 characters".
@@ -149,18 +153,22 @@ class GitHubForge:
 
     def publish_images(self, images: Sequence[PreparedImage]) -> Mapping[str, str]:
         try:
-            publisher = AssetPublisher(
-                self._github(),
-                repo=self._ctx.repo,
-                server_url=self._ctx.server_url,
-                branch=self._options.assets_branch,
-                retrier=self._retrier,
-                sleep=self._sleep,
-                clock=self._clock,
-            )
-            return publisher.publish(images)
+            return AssetPublisher(self._branch_writer("images"), server_url=self._ctx.server_url).publish(images)
         except RestError as exc:
             raise PublishError(describe(exc, "images", self._ctx.repo)) from None
+
+    # -- results store (docs/store.md) ----------------------------------------------------------------------------
+
+    def results_branch(self) -> BranchFiles:
+        """The assets branch, holding the results store too (no request until the store reads)."""
+        from cml_action.forges.github.store import GitHubStoreBranch
+
+        check_assets_branch(self._options.assets_branch, self._ctx.default_branch)
+        return GitHubStoreBranch(self._branch_writer("results"), lambda exc: describe(exc, "results", self._ctx.repo))
+
+    def _branch_writer(self, what: str) -> BranchWriter:
+        return BranchWriter(self._github(), repo=self._ctx.repo, branch=self._options.assets_branch,
+                            retrier=self._retrier, what=what, sleep=self._sleep, clock=self._clock)  # fmt: skip
 
     # -- comments -------------------------------------------------------------------------------------------------
 

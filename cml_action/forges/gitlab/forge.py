@@ -44,6 +44,7 @@ from cml_action.surface import current
 
 if TYPE_CHECKING:
     from cml_action.context import RunContext
+    from cml_action.store.branch import BranchFiles
 
 NOTE_LIMIT = 1_000_000  # characters, Gitlab::Database::MAX_TEXT_SIZE_LIMIT
 STATUS_DESCRIPTION_LIMIT = 255
@@ -65,6 +66,7 @@ class GitLabForge:
     def __init__(self, ctx: RunContext, options: ForgeOptions, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._ctx = ctx
         self._options = options
+        self._sleep = sleep
         self._last = LastResponse()
         self.retrier = gitlab_retrier(self._last, _hints(ctx), options, sleep)
         self._client: Any = None
@@ -321,6 +323,22 @@ class GitLabForge:
         if url.startswith("/uploads/") and self._ctx.server_url and self._ctx.repo:
             return f"{self._ctx.server_url.rstrip('/')}/{self._ctx.repo}{url}"
         return url
+
+    # -- results store (docs/store.md) -----------------------------------------------------------------------------
+
+    def results_branch(self) -> BranchFiles:
+        """A branch of the project, written with the Commits API (no request until the store reads)."""
+        from cml_action.forges.gitlab.store import GitLabStoreBranch
+        from cml_action.refnames import check_assets_branch
+
+        check_assets_branch(self._options.assets_branch, self._ctx.default_branch)
+        start = (
+            ("start_branch", self._ctx.default_branch)
+            if self._ctx.default_branch
+            else ("start_sha", self._ctx.head_sha)
+        )
+        return GitLabStoreBranch(self._gl, project_id=self._ctx.project_id, branch=self._options.assets_branch,
+                                 start_from=start, retrier=self.retrier, sleep=self._sleep)  # fmt: skip
 
     # -- plumbing --------------------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cml_action.context import RunContext
 from cml_action.forges.base import (
@@ -23,6 +24,9 @@ from cml_action.forges.base import (
     Traits,
 )
 from cml_action.forges.local.html import page, render_markdown
+
+if TYPE_CHECKING:
+    from cml_action.store.branch import BranchFiles
 
 # No API to reject a body; large enough that the pipeline never truncates a local report.
 LOCAL_LIMIT = 10_000_000
@@ -87,3 +91,9 @@ class LocalForge:
         partial.write_text(text, encoding="utf-8")
         partial.replace(path)  # a reader (or a browser refresh) never sees half a report
         return path
+
+    def results_branch(self) -> BranchFiles:
+        """A branch of the workspace's repository (docs/store.md); nothing is read or written until the store asks."""
+        from cml_action.forges.local.store import LocalStoreBranch
+
+        return LocalStoreBranch(self.ctx.workspace, self.options.assets_branch)

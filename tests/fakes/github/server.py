@@ -21,6 +21,7 @@ from . import (  # noqa: F401  (register routes)
     routes_actions,
     routes_checks,
     routes_comments,
+    routes_contents,
     routes_git,
     routes_pulls,
     routes_repo,

@@ -48,6 +48,7 @@ class Seeding:
         self.add_token(self.job_token, self.alice, kind="job")
         self.add_commit(self.project_id, self.base_sha)
         self.add_commit(self.project_id, self.head_sha)
+        self.commit_files(self.project_id, "main", {"README.md": b"# project\n"}, commit_id=self.base_sha)
         self.add_mr(self.project_id, self.head_sha, iid=self.mr_iid, commits=(self.head_sha,))
 
     # -- seeding -----------------------------------------------------------------------------------------------------
@@ -78,6 +79,35 @@ class Seeding:
             commit = sha or fake_sha(f"commit-{len(project.commits)}-{project.id}")
             project.commits.add(commit)
             return commit
+
+    def commit_files(self, project_id: int, branch: str, files: dict[str, bytes | None], *, message: str = "A commit",
+                     start: str | None = None, commit_id: str | None = None) -> str:  # fmt: skip
+        """A commit on `branch` (created from branch `start`, or as the first commit, when absent) changing `files`
+        (None deletes); returns its id. What a concurrent writer's push does, for race tests."""
+        with self.state.lock:
+            project = self._project(project_id)
+            repo = project.repository
+            parent = repo.branches.get(branch) or (repo.branches[start] if start else None)
+            made = repo.commit(parent, message, "seeder", files, commit_id)
+            repo.branches[branch] = made.id
+            project.commits.add(made.id)
+            return made.id
+
+    def protect_branch(self, project_id: int, branch: str, push_level: int = MAINTAINER) -> None:
+        """Only members at `push_level` or above may push to `branch` (GitLab's "Allowed to push and merge")."""
+        with self.state.lock:
+            self._project(project_id).repository.protected[branch] = push_level
+
+    def branch_file(self, project_id: int, branch: str, path: str) -> bytes | None:
+        with self.state.lock:
+            commit = self._project(project_id).repository.resolve(branch)
+            found = commit.files.get(path) if commit else None
+            return found.data if found else None
+
+    def branch_log(self, project_id: int, branch: str) -> list[str]:
+        """Commit messages on `branch`, newest first (first parents)."""
+        with self.state.lock:
+            return [commit.message for commit in self._project(project_id).repository.history(branch)]
 
     def add_mr(self, project_id: int, sha: str, *, iid: int | None = None, source_branch: str = "feature",
                target_branch: str = "main", state: str = "opened", commits: tuple[str, ...] = ()) -> int:  # fmt: skip

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import routes, routes_commits, routes_mrs  # noqa: F401  (they register their routes on import)
+from . import routes, routes_commits, routes_mrs, routes_repository  # noqa: F401  (they register their routes on import)
 from .faults import Faults
 from .seeding import Seeding
 from .state import State, Token

@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .repository import Repository
+
 NOW = "2026-01-01T00:00:00.000Z"
 
 
@@ -120,6 +122,7 @@ class Project:
     statuses: list[Status] = field(default_factory=list)
     next_iid: int = 1
     git_mirror: str = ""  # a bare repository standing in for the project's git storage (`cml pr create` pushes)
+    repository: Repository = field(default_factory=Repository)  # what the Files and Commits APIs read and write
 
 
 class State:
