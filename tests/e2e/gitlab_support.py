@@ -70,15 +70,18 @@ def predefined(gl: FakeGitLab, ws: Workspace, *, mr: bool = True) -> dict[str, s
         "CI_PIPELINE_ID": "55",
         "CI_PIPELINE_URL": f"{gl.server_url}/{gl.project_path}/-/pipelines/55",
         "CI_JOB_TOKEN": gl.job_token,
+        "CI_DEFAULT_BRANCH": "main",
     }
     if mr:
         env |= {
             "CI_PIPELINE_SOURCE": "merge_request_event",
             "CI_MERGE_REQUEST_IID": str(MR_IID),
             "CI_MERGE_REQUEST_DIFF_BASE_SHA": ws.base_sha,
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
+            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
         }
     else:
-        env |= {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BEFORE_SHA": ws.base_sha}
+        env |= {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BEFORE_SHA": ws.base_sha, "CI_COMMIT_BRANCH": "feature"}
     return env
 
 

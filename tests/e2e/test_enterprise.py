@@ -105,10 +105,14 @@ def test_enterprise_server_requests_go_to_api_v3_and_links_to_the_server_url(
         "POST /git/refs",
         "POST /check-runs",
         f"POST /issues/{number}/comments",
+        "POST /git/trees",  # the results store records the run (docs/store.md), through the same API prefix
+        "POST /git/commits",
+        "PATCH /git/refs/heads/cml-assets",
     ]
 
     (posted,) = gh.issue_comments(gh.repo, number)
     tip = gh.ref(gh.repo, "heads/cml-assets")
+    (tip,) = gh.commit(gh.repo, tip)["parents"]  # the images' commit, under the results store's record
     links = re.findall(r"\]\((http[^)\s]+)\)", posted["body"])
     image_links = [link for link in links if "/blob/" in link]
     assert len(image_links) == 2  # the `images` input and the image the markdown references

@@ -27,7 +27,9 @@ def test_first_run_comments_with_images_and_metrics_and_the_rerun_updates_it(
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     first = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="1", **REPORT)
     assert first.code == 0, first.stdout + first.stderr
+    index = "results/CML-train-886ca219/index"  # the results store (docs/store.md): key CML/train
     assert calls(gh) == [
+        f"GET /contents/{index}/main.json",  # the default branch's trends: one read
         "GET /git/ref/heads/cml-assets",
         "POST /git/blobs",
         "POST /git/trees",
@@ -36,12 +38,18 @@ def test_first_run_comments_with_images_and_metrics_and_the_rerun_updates_it(
         f"GET /issues/{number}/comments",
         f"POST /issues/{number}/comments",
         f"GET /issues/{number}/comments",  # a racing run of the same key may have created one too (issue 15)
+        "GET /commits/cml-assets",  # recording: the tip, this PR's index at it, one tree, commit and ref update
+        f"GET /contents/{index}/pull-{number}.json",
+        "POST /git/trees",
+        "POST /git/commits",
+        "PATCH /git/refs/heads/cml-assets",
     ]
     (posted,) = gh.issue_comments(gh.repo, number)
-    tip = gh.ref(gh.repo, "heads/cml-assets")
+    tip = gh.ref(gh.repo, "heads/cml-assets")  # the record's commit, on top of the images' one
+    (images_commit,) = gh.commit(gh.repo, tip)["parents"]
     assert posted["user"]["login"] == BOT
     assert posted["body"].startswith("## CML Report\n\nHello **team**\n")
-    assert f"{gh.server_url}/{gh.repo}/blob/{tip}/cml/" in posted["body"] and "?raw=true)" in posted["body"]
+    assert f"{gh.server_url}/{gh.repo}/blob/{images_commit}/cml/" in posted["body"] and "?raw=true)" in posted["body"]
     assert re.search(r"^\| eval/metrics\.json +\| acc +\| 0\.8 +\| 0\.9 +\| 0\.1 +\|$", posted["body"], re.M)
     assert posted["body"].rstrip().endswith(MARKER)
     assert first.outputs["comment-url"] == posted["html_url"]
@@ -52,16 +60,21 @@ def test_first_run_comments_with_images_and_metrics_and_the_rerun_updates_it(
     assert not (ws.path.parent / "runner-1" / ".gitconfig").exists()  # safe.directory without touching ~/.gitconfig
 
     gh.clear_requests()
-    blobs = gh.blob_count(gh.repo)
     second = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="2", **REPORT)
     assert second.code == 0, second.stdout + second.stderr
     assert calls(gh) == [
+        f"GET /contents/{index}/main.json",
         "GET /git/ref/heads/cml-assets",
         f"GET /git/trees/{tip}",
         f"GET /issues/{number}/comments",
         f"PATCH /issues/comments/{posted['id']}",
+        "GET /commits/cml-assets",  # a re-run of the same commit replaces its entry in the PR's index
+        f"GET /contents/{index}/pull-{number}.json",
+        "POST /git/trees",
+        "POST /git/commits",
+        "PATCH /git/refs/heads/cml-assets",
     ]
-    assert gh.blob_count(gh.repo) == blobs  # unchanged images: no new blobs
+    # Unchanged images: no new blob (the calls above); the record's documents go inline in its tree.
     (updated,) = gh.issue_comments(gh.repo, number)
     assert updated["id"] == posted["id"] and "/actions/runs/2" in updated["body"]
     assert gh.violations == []
@@ -74,7 +87,7 @@ def test_send_as_check_with_a_tripped_gate_fails_the_step_after_publishing(
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     run = run_action(
         gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", metrics="eval/metrics.json",
-        send_as="check", thresholds="acc min 0.95", fail_on_regression="true",
+        send_as="check", thresholds="acc min 0.95", fail_on_regression="true", store="off",
     )  # fmt: skip
     assert run.code == 1, run.stdout + run.stderr
     assert calls(gh) == ["POST /check-runs"]
@@ -101,7 +114,7 @@ def test_push_with_an_open_pull_request_comments_on_it(fake_github: FakeGitHub, 
     gh, ws = fake_github, workspace
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     payload = payloads.with_commits("push", head=ws.head, before=ws.base, repo=gh.repo)
-    run = run_action(gh, ws, "push", payload, report="report.md", metrics="eval/metrics.json")
+    run = run_action(gh, ws, "push", payload, report="report.md", metrics="eval/metrics.json", store="off")
     assert run.code == 0, run.stdout + run.stderr
     assert calls(gh) == [
         f"GET /commits/{ws.head}/pulls",
@@ -136,7 +149,8 @@ def test_fork_pull_request_only_writes_the_summary_and_warns_once(
     event = pr_event(gh, ws, number, "pull_request_fork")
     run = run_action(gh, ws, "pull_request", event, **REPORT)
     assert run.code == 0, run.stdout + run.stderr
-    assert gh.requests == []  # nothing published, not even a read
+    # Nothing published: the only requests read the results store (a read-only token can), for trends.
+    assert {f"{r.method} {r.path.split('/contents/')[0]}" for r in gh.requests} <= {f"GET /repos/{gh.repo}"}
     warnings = [line for line in run.log if line.startswith("::warning")]
     assert len(warnings) == 1 and "fork" in warnings[0] and "workflow_run" in warnings[0]
     assert "Hello **team**" in run.summary

@@ -39,7 +39,7 @@ def test_an_image_that_cannot_be_published_leaves_the_report_posted_without_it(
     gh, ws = fake_github, workspace
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     gh.faults.add("POST", IMAGE_STEPS[step], "status", status=403, times=10)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md",
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), store="off", report="report.md",
                      metrics="eval/metrics.json", images="plot.png")  # fmt: skip
     assert run.code == 1, run.stdout + run.stderr
     failed_at = list(IMAGE_STEPS).index(step)
@@ -83,7 +83,9 @@ def test_the_report_file_and_summary_are_written_before_the_first_forge_write(
         seen["report"] = report.exists() and "Hello **team**" in report.read_text(encoding="utf-8")
 
     gh.faults.add("POST", r"/git/blobs$", "hook", hook=look)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", images="plot.png")
+    run = run_action(
+        gh, ws, "pull_request", pr_event(gh, ws, number), store="off", report="report.md", images="plot.png"
+    )
     assert run.code == 0, run.stdout + run.stderr
     assert seen == {"summary": True, "report": True}
     # Once the images are published, both are rewritten with the published links (written once, not appended).
@@ -102,7 +104,7 @@ def test_one_refused_channel_does_not_stop_the_other(
     # The usual missing `permissions: checks: write` (or `pull-requests: write`).
     gh.faults.add("POST", r"/check-runs$" if refused == "check" else r"/issues/\d+/comments$", "status", status=403,
                   times=10)  # fmt: skip
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", send_as="both")
+    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), store="off", report="report.md", send_as="both")
     assert run.code == 1, run.stdout + run.stderr
     relist = [f"GET /issues/{number}/comments"] if refused == "check" else []  # after a create that landed
     assert calls(gh) == ["POST /check-runs", f"GET /issues/{number}/comments", f"POST /issues/{number}/comments",
@@ -130,7 +132,9 @@ def test_images_and_comment_both_refused_give_two_lines_and_keep_the_report(
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
     gh.faults.add("POST", r"/git/blobs$", "status", status=403, times=10)
     gh.faults.add("POST", r"/issues/\d+/comments$", "status", status=403, times=10)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", images="plot.png")
+    run = run_action(
+        gh, ws, "pull_request", pr_event(gh, ws, number), store="off", report="report.md", images="plot.png"
+    )
     assert run.code == 1, run.stdout + run.stderr
     images_error, comment_error = errors(run)
     assert images_error.startswith(f"::error::1 image(s) could not be published: publishing the images to {gh.repo}")
@@ -144,12 +148,12 @@ def test_an_update_that_landed_but_whose_answers_were_lost_succeeds(
 ) -> None:
     gh, ws = fake_github, workspace
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    first = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="1", report="report.md")
+    first = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), store="off", run_id="1", report="report.md")
     assert first.code == 0, first.stdout + first.stderr
     (old,) = gh.issue_comments(gh.repo, number)
     gh.clear_requests()
     gh.faults.add("PATCH", r"/issues/comments/\d+$", "apply_then_drop", times=10)
-    second = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), run_id="2", report="report.md")
+    second = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), store="off", run_id="2", report="report.md")
     assert second.code == 0, second.stdout + second.stderr
     assert calls(gh) == [
         f"GET /issues/{number}/comments",

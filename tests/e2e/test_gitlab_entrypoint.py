@@ -39,7 +39,12 @@ def test_mr_pipeline_first_run_creates_one_note_and_rerun_updates_it(gl: FakeGit
     assert mr_bodies(gl) == [report_file(ws)]
     assert "0.95" in mr_bodies(gl)[0]
     assert gl.note_updates(note_id) == 1
-    assert [r.method for r in gl.writes()] == ["POST", "PUT"]
+    assert [r.method for r in gl.writes() if "/notes" in r.path] == ["POST", "PUT"]
+    # Each run recorded its results on the store branch (docs/store.md): the first run's commit is refused for
+    # want of the branch and sent again starting it from main; the re-run's `create` of its commit's document is
+    # refused (the first run wrote it) and sent again as an `update`.
+    commits = [(r.status, r.body.get("start_branch")) for r in gl.writes() if "/notes" not in r.path]
+    assert commits == [(400, None), (201, "main"), (400, None), (201, None)]
 
 
 def test_branch_pipeline_of_an_mr_branch_reports_on_the_mr(gl: FakeGitLab, ws: Workspace) -> None:

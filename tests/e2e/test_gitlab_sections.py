@@ -38,7 +38,7 @@ def error_lines(output: str) -> list[str]:
 
 def test_a_refused_commit_status_still_posts_the_note(gl: FakeGitLab, ws: Workspace) -> None:
     gl.faults.add("POST", r"/statuses/", "status", status=403, times=10)  # refused for good (a 500 is retried)
-    done = run_job(gl, ws, report="report.md", metrics="metrics.json", **{"send-as": "check"})
+    done = run_job(gl, ws, report="report.md", metrics="metrics.json", store="off", **{"send-as": "check"})
     assert done.returncode == 1, done.stdout + done.stderr
     assert gl.sequence() == [
         f"POST /projects/42/statuses/{ws.head_sha}",
@@ -69,13 +69,13 @@ def test_an_upload_refused_for_good_leaves_the_note_posted_without_the_image(gl:
 
 
 def test_a_note_edit_that_landed_but_whose_answers_were_lost_succeeds(gl: FakeGitLab, ws: Workspace) -> None:
-    first = run_job(gl, ws, report="report.md", metrics="metrics.json")
+    first = run_job(gl, ws, report="report.md", metrics="metrics.json", store="off")
     assert first.returncode == 0, first.stderr
     (note,) = gl.mr_notes(gl.project_id, MR_IID)
     (ws.path / "metrics.json").write_text('{"acc": 0.95, "loss": 0.3}', encoding="utf-8")
     gl.clear_requests()
     gl.faults.add("PUT", r"/notes/\d+$", "apply_then_drop", times=10)
-    second = run_job(gl, ws, report="report.md", metrics="metrics.json")
+    second = run_job(gl, ws, report="report.md", metrics="metrics.json", store="off")
     assert second.returncode == 0, second.stdout + second.stderr
     assert gl.sequence() == [f"GET {NOTES}", "GET /user", f"PUT {NOTES}/{note['id']}", f"GET {NOTES}"]
     assert mr_bodies(gl) == [report_file(ws)] and "0.95" in mr_bodies(gl)[0]

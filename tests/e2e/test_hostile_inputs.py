@@ -95,7 +95,9 @@ def test_images_over_the_cap_are_left_out_with_a_warning_and_the_rest_land_in_on
     for n in range(MAX_IMAGES_PER_REPORT + 5):
         Image.new("RGB", (4, 4), (n, 0, 9)).save(ws.path / "plots" / f"p{n:03d}.png")
     number = gh.add_pull(gh.repo, head_sha=ws.head, base_sha=ws.base)
-    run = run_action(gh, ws, "pull_request", pr_event(gh, ws, number), report="report.md", images="plots/*.png")
+    run = run_action(
+        gh, ws, "pull_request", pr_event(gh, ws, number), store="off", report="report.md", images="plots/*.png"
+    )
     assert run.code == 0, run.stdout + run.stderr
     (posted,) = gh.issue_comments(gh.repo, number)
     assert posted["body"].count("?raw=true)") == MAX_IMAGES_PER_REPORT

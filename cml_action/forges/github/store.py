@@ -90,3 +90,8 @@ class GitHubStoreBranch:
             return call()
         except RestError as exc:
             raise PublishError(self._describe(exc)) from None
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            # A proxy or server in front of the API answering with another shape (a list, a missing `sha`): a
+            # publish error naming it, never an internal error (the report is already posted).
+            raise PublishError(f"the results store's branch '{self._writer.branch}' gave an answer that is not "
+                               f"GitHub's ({type(exc).__name__}: {exc}); check GITHUB_API_URL") from None  # fmt: skip
