@@ -103,8 +103,9 @@ def test_github_trend_after_25_recorded_main_runs(fake_github: FakeGitHub, tmp_p
     forge = GitHubForge(context(gh, default_branch="main"), ForgeOptions(write_interval=0.0))
     store = ResultStore(forge.results_branch())
     for n in range(25):  # 25 earlier pushes to main, acc 0.800, 0.802, ... 0.848
+        values = {"metrics.json": {"acc": 0.8 + n * 0.002}}
         earlier = StoredRun(key=KEY, head_sha=f"{n + 1:040x}", time=f"2026-12-01T00:{n:02d}:00Z", branch="main",
-                            event="push", run_id=str(n), metrics={"metrics.json": {"acc": 0.8 + n * 0.002}})  # fmt: skip
+                            event="push", run_id=str(n), metrics=values)  # fmt: skip
         store.record(earlier, "main")
     measured(repo, main, 0.9)
     payload = payloads.with_commits("push", head=main, before=root, repo=gh.repo)
