@@ -22,6 +22,7 @@ from cml_action.forges.base import PreparedImage
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet, prepare_as_input
 from cml_action.metrics_source import collect_metrics
+from cml_action.redact import redact
 from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
@@ -384,7 +385,8 @@ def compose(parts: Parts, media: MediaSet, urls: Mapping[str, str], *, key: str,
         verdict_md=parts.verdict_md,
         plots_md=plots_md,
         files_md=parts.files_md,
-        warnings=tuple([*parts.warnings, *media.warnings]),
+        # A warning may quote a forge's or a tool's answer, which may echo the token: never into the report.
+        warnings=tuple(redact(warning) for warning in [*parts.warnings, *media.warnings]),
         head_sha=ctx.head_sha,
         baseline_sha=baseline.sha or "",
         run_url=ctx.run_url,

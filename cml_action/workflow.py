@@ -156,7 +156,10 @@ def _annotate(
     env: Mapping[str, str] | None,
     stream: TextIO | None,
 ) -> None:
+    from cml_action.redact import redact
+
     out = _out(stream)
+    message = redact(message)  # every annotation, whatever a caller forgot: messages quote forges' answers
     if not on_github(env):
         where = f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
         print(visible(f"{level}: {where}{message}", keep_newlines=False), file=out, flush=True)
