@@ -25,6 +25,7 @@ from cml_action.metrics_source import collect_metrics
 from cml_action.report.assemble import ReportParts
 
 if TYPE_CHECKING:
+    from cml_action.report.diff import MetricsDiff
     from cml_action.report.thresholds import Gates, Rule
     from cml_action.store.session import RunStore
 
@@ -52,6 +53,7 @@ class Parts:
     pairs_baseline: str = "baseline"  # the baseline column's header (short sha)
     warnings: list[str] = field(default_factory=list)
     unjudged_gates: int = 0  # gates that could not be evaluated because the metrics section failed
+    metrics_diff: MetricsDiff | None = None  # the values the table shows (the store records them)
 
 
 # What a section's data can raise: our own errors (DVC's, reading inputs) and the OS/parse errors of data reads.
@@ -103,7 +105,7 @@ def _own_parts(title: str, build: Callable[[Parts], None]) -> Parts:
 
 
 _SECTION_FIELDS = ("params_md", "metrics_md", "verdict_md", "files_md", "gates", "unjudged_gates", "plot_titles",
-                   "image_pairs", "pairs_baseline")  # fmt: skip
+                   "image_pairs", "pairs_baseline", "metrics_diff")  # fmt: skip
 
 
 def _merge(into: Parts, built: Parts) -> None:
@@ -162,7 +164,7 @@ def _add_metrics(settings: Settings, ctx: RunContext, baseline: Baseline, rules:
     parts.warnings.extend(sides.warnings)
     if rules and not sides.current and not sides.baseline:
         parts.warnings.append("thresholds are set but no metrics were read (set the 'metrics' input)")
-    diff = diff_metrics(sides.baseline, sides.current)
+    diff = parts.metrics_diff = diff_metrics(sides.baseline, sides.current)
     if rules:  # judged even without metrics: a gate that judged nothing must never pass
         missing = tuple(path for path, metrics in sides.current.items() if metrics is None)
         parts.gates = evaluate_gates(rules, diff, has_baseline=baseline.sha is not None, missing_at_head=missing)
