@@ -21,6 +21,7 @@ from cml_action.report.table import MISSING, TRIPPED_MARKER, format_value, githu
 from cml_action.store.model import Scalar, StoredRun
 
 GROUP_MARKER_PREFIX = "<!-- cml-action:group="
+PASSED_MARKER = "✅ "
 DIFFERS = "differs"  # the baseline cell when the jobs' baselines disagree
 # A section's share below this is not worth a stub: the section is replaced by one line pointing to its run.
 _MIN_SECTION_ROOM = 200
@@ -137,7 +138,7 @@ def _gates_cell(run: StoredRun) -> str:
     if not (run.gates or run.blocking):
         return MISSING  # this job has no gates
     verdict = escape_cell(shorten(run.gates or "failed"))
-    return TRIPPED_MARKER + verdict if run.blocking else verdict
+    return (TRIPPED_MARKER if run.blocking else PASSED_MARKER) + verdict
 
 
 def _links_cell(run: StoredRun) -> str:
