@@ -82,7 +82,7 @@ def publish_group(store: ResultStore, forge: GroupForge, job: GroupJob, view: Gr
     group, sha = job.comment.group, job.comment.head_sha
     written: Published | None = None
     for _round in range(MAX_ROUNDS):
-        fitted = render_group(job.comment, view.members, limit=job.limit, unit=job.unit)
+        fitted = render_group(job.comment, view.members, limit=job.limit - NONCE_ROOM, unit=job.unit)
         request = CommentRequest(fitted.body, group_marker(group), job.target, "create")
         written = _write(store, forge, job, request, view)
         now = store.group(group, sha)
@@ -105,7 +105,8 @@ def _write(store: ResultStore, forge: GroupForge, job: GroupJob, request: Commen
         edited = forge.edit_comment(request, view.comment_id)
         if edited is not None:
             return edited
-    created = forge.post_comment(request)  # mode "create"
+    # A create whose answer was lost is found again by its body (forges/*): this job's own, never another's.
+    created = forge.post_comment(replace(request, body=_with_nonce(request.body)))  # mode "create"
     # A comment deleted by hand (the edit found none) is replaced in the claim; otherwise the first claim wins.
     claimed = store.claim_group_comment(job.comment.group, job.comment.head_sha, created.id,
                                         replacing=view.comment_id)  # fmt: skip
@@ -113,6 +114,17 @@ def _write(store: ResultStore, forge: GroupForge, job: GroupJob, request: Commen
         return created
     forge.delete_comment(request, created.id)  # lost the claim: keep only the winner's
     return forge.edit_comment(request, claimed.comment_id)
+
+
+NONCE_ROOM = 64  # the comment is rendered this much under the limit: a create adds a line that makes it unique
+
+
+def _with_nonce(body: str) -> str:
+    """The body with a hidden line no other job's create has (the next edit drops it)."""
+    from uuid import uuid4
+
+    head, _, marker = body.rstrip("\n").rpartition("\n")
+    return f"{head}\n<!-- cml-action:created={uuid4().hex} -->\n{marker}\n"
 
 
 # --- the job's member document (the lead unifies this with cml_action/recording.py) ---

@@ -33,3 +33,10 @@ def comment(body: str, target: Target | None = None, mode: str = "update", marke
 
 def discussions_path(gl: FakeGitLab) -> str:
     return f"/projects/42/repository/commits/{gl.head_sha}/discussions"
+
+
+def without_nonce(body: str) -> str:
+    """A group comment's body without the line that made its create unique (group_publish._with_nonce)."""
+    import re
+
+    return re.sub(r"<!-- cml-action:created=[0-9a-f]+ -->\n", "", body)
