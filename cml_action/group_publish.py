@@ -13,8 +13,10 @@ Why the last comment holds every section (any interleaving, any delays):
 - A job K whose join landed after that read writes W after its join, so after P: it edits W (it read W's id with
   its join, or lost the claim to W, since W was claimed before P could be written to it). That contradicts P being
   the last write, so no join landed after J's read: J rendered every member there is.
-Two jobs that both find no comment create two; the claim keeps one, and the other is deleted by its creator. A
-re-run of one job replaces its own member (same key), so only its section changes.
+Two jobs that both find no comment create two; the claim keeps one, and the other is deleted by its creator. Each
+create carries a hidden line of its own, so a create whose answer was lost (the forge looks for it by its body) is
+found as this job's comment, never another job's. A re-run of one job replaces its own member (same key), so only
+its section changes.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def post_group_comment(run: Run, composed: Composed, check: Published | None) ->
         return None
     with workflow.group("Publish group comment"):
         published = publish_group(run.store.store, forge, job, view, warn=workflow.warning)
-        print(f"Group report ({len(view.members)}+ jobs) posted to {published.where or 'the forge'}: {published.url}")
+        print(f"Group report '{settings.group}' posted to {published.where or 'the forge'}: {published.url}")
     return published
 
 

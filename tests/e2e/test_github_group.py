@@ -7,7 +7,6 @@ its own (the 8-process test in test_matrix_group.py runs the whole action once t
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +28,7 @@ from cml_action.store.session import RunStore
 from tests.e2e.github_support import context, forge, marker
 from tests.e2e.matrix_support import Template, clone, make_template
 from tests.fakes.github import FakeGitHub
-from tests.forge_support import without_nonce
+from tests.forge_support import run_at_once, without_nonce
 
 JOBS = 8
 StoreOpener = Callable[[Settings, RunContext, Any], RunStore | None]
@@ -48,22 +47,12 @@ def run_group(gh: FakeGitHub, store: ResultStore, runs: list[StoredRun], number:
     """Every job at once: join, then publish through its own GitHub forge; returns the warnings."""
     job = GroupJob(GroupComment("models", "CML Report", gh.main_sha), Target("auto"), limit=65536)
     warnings: list[str] = []
-    failures: list[BaseException] = []
 
     def one(run: StoredRun) -> None:
-        time.sleep(random.uniform(0, 0.05))
-        try:
-            github, _sleeps = forge(gh, context(gh, pr_number=number), max_attempts=6)
-            publish_group(store, github, job, store.join_group("models", run), warn=warnings.append)
-        except BaseException as exc:
-            failures.append(exc)
+        github, _sleeps = forge(gh, context(gh, pr_number=number), max_attempts=6)
+        publish_group(store, github, job, store.join_group("models", run), warn=warnings.append)
 
-    threads = [threading.Thread(target=one, args=(run,)) for run in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    run_at_once(one, runs, jitter=0.05)
     return warnings
 
 
@@ -145,6 +134,14 @@ def pipeline_job(gh: FakeGitHub, template: Template, monkeypatch: pytest.MonkeyP
     return pipeline.run(parse_settings(env), ctx)
 
 
+def pull_request(gh: FakeGitHub, folder: Path) -> tuple[Template, int]:
+    """The matrix's commits (a baseline and a head) and the pull request of the head."""
+    template = make_template(folder)
+    gh.register_commit(gh.repo, template.base)
+    gh.register_commit(gh.repo, template.head, parents=[template.base])
+    return template, gh.add_pull(gh.repo, head_sha=template.head, base_sha=template.base)
+
+
 def shared_store(branch: MemoryBranch) -> StoreOpener:
     """What `open_store` gives every job once the forge keeps results: one store branch for the repository."""
 
@@ -159,10 +156,7 @@ def test_matrix_jobs_run_the_whole_action_into_one_comment_that_links_each_check
     fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gh = fake_github
-    template = make_template(tmp_path)
-    gh.register_commit(gh.repo, template.base)
-    gh.register_commit(gh.repo, template.head, parents=[template.base])
-    number = gh.add_pull(gh.repo, head_sha=template.head, base_sha=template.base)
+    template, number = pull_request(gh, tmp_path)
     store = shared_store(MemoryBranch())
     outcomes = [
         pipeline_job(gh, template, monkeypatch, key=key, acc=acc, number=number, store=store, thresholds="acc min 0.7")
@@ -192,10 +186,7 @@ def test_a_group_without_a_store_warns_and_posts_per_key_comments_as_before(
     fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gh = fake_github
-    template = make_template(tmp_path)
-    gh.register_commit(gh.repo, template.base)
-    gh.register_commit(gh.repo, template.head, parents=[template.base])
-    number = gh.add_pull(gh.repo, head_sha=template.head, base_sha=template.base)
+    template, number = pull_request(gh, tmp_path)
     for key in ("train/a", "train/b"):
         assert pipeline_job(gh, template, monkeypatch, key=key, acc="0.9", number=number, store=None).exit_code == 0
     comments = gh.issue_comments(gh.repo, number)

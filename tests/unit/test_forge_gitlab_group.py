@@ -5,7 +5,6 @@ note is the first of its own discussion, edited by id the same way."""
 from __future__ import annotations
 
 import random
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from cml_action.store.model import StoredRun
 from cml_action.store.records import ResultStore
 from tests.fakes.gitlab import FakeGitLab, fixtures
 from tests.fakes.gitlab.fixtures import gitlab_forge
-from tests.forge_support import without_nonce
+from tests.forge_support import run_at_once, without_nonce
 
 fake_gitlab = fixtures.fake_gitlab  # the fixture, used by name
 
@@ -36,22 +35,14 @@ def member(gl: FakeGitLab, index: int) -> StoredRun:
 
 def run_group(gl: FakeGitLab, tmp: Path, store: ResultStore, runs: list[StoredRun], *, mr: bool = True) -> None:
     job = GroupJob(GroupComment("models", "CML Report", gl.head_sha), Target("auto"), limit=65536)
-    failures: list[BaseException] = []
 
     def one(run: StoredRun) -> None:
-        time.sleep(random.uniform(0, 0.05))
-        try:
-            forge = gitlab_forge(gl, tmp, mr=mr, options=OPTIONS)
-            publish_group(store, forge, job, store.join_group("models", run), warn=failures.append)  # type: ignore[arg-type]
-        except BaseException as exc:
-            failures.append(exc)
+        forge = gitlab_forge(gl, tmp, mr=mr, options=OPTIONS)
+        publish_group(store, forge, job, store.join_group("models", run), warn=warnings.append)
 
-    threads = [threading.Thread(target=one, args=(run,)) for run in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    warnings: list[str] = []
+    run_at_once(one, runs, jitter=0.05)
+    assert not warnings
 
 
 def expected(gl: FakeGitLab, store: ResultStore) -> str:

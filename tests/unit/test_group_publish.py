@@ -17,7 +17,7 @@ from cml_action.report.group import GroupComment, render_group
 from cml_action.store.branch import MemoryBranch
 from cml_action.store.model import StoredRun
 from cml_action.store.records import ResultStore
-from tests.forge_support import without_nonce
+from tests.forge_support import run_at_once, without_nonce
 
 SHA = "c" * 40
 JOB = GroupJob(GroupComment("models", "CML Report", SHA), Target("auto"), limit=65536)
@@ -89,21 +89,7 @@ def job(store: ResultStore, forge: CommentForge, run: StoredRun, warnings: list[
 
 
 def run_jobs(store: ResultStore, forge: CommentForge, runs: list[StoredRun], warnings: list[str]) -> None:
-    failures: list[BaseException] = []
-
-    def one(run: StoredRun) -> None:
-        time.sleep(random.uniform(0, forge.jitter))
-        try:
-            job(store, forge, run, warnings)
-        except BaseException as exc:
-            failures.append(exc)
-
-    threads = [threading.Thread(target=one, args=(run,)) for run in runs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures
+    run_at_once(lambda run: job(store, forge, run, warnings), runs, jitter=forge.jitter)
 
 
 def expected(store: ResultStore) -> str:
