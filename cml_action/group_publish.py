@@ -133,12 +133,15 @@ def _with_nonce(body: str) -> str:
 
 
 def group_member(run: Run, composed: Composed, check: Published | None) -> StoredRun:
-    """This job's run as its group shows it: its report without the heading (the group has its own), its
-    metrics and the baseline's, its gates and links."""
-    from cml_action.report.assemble import assemble
+    """This job's run as its group shows it: its report as its own comment would show it (fitted to the forge's
+    limit, so the stored section stays bounded) without the heading (the group has its own), its metrics and the
+    baseline's, its gates and links."""
+    from cml_action.report.limits import fit_report
 
-    ctx, verdict = run.ctx, composed.verdict
-    section = assemble(replace(composed.report, key=None)).partition("\n\n")[2]
+    ctx, verdict, limits = run.ctx, composed.verdict, run.forge.limits
+    report = fit_report(replace(composed.report, key=None), limits.comment, unit=limits.unit,
+                        full_report_hint=composed.full_report_hint)  # fmt: skip
+    section = report.partition("\n\n")[2]
     new, old = _sides(run.parts.metrics_diff)
     member = StoredRun(key=composed.key, head_sha=ctx.head_sha, time=_now(), branch=ctx.branch, event=ctx.event,
                        pr_number=ctx.pr_number, run_id=ctx.run_id, run_url=ctx.run_url, metrics=new, section=section,
