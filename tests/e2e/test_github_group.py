@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from cml_action.context import RunContext
+from cml_action.errors import CmlError
 from cml_action.forges.base import Target
 from cml_action.group_publish import GroupJob, publish_group
 from cml_action.inputs import Settings
@@ -194,3 +195,21 @@ def test_a_group_without_a_store_warns_and_posts_per_key_comments_as_before(
     out = capsys.readouterr().out
     assert out.count("group 'models': the results store is off, so this job posts its own report "
                      "comment") == 2  # fmt: skip
+
+
+def test_a_store_that_refuses_the_join_leaves_the_job_its_own_comment(
+    fake_github: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class ReadOnly(MemoryBranch):
+        def update(self, message: str, change: Any) -> None:
+            raise CmlError("results store: the token cannot write branch 'cml-assets'")
+
+    gh = fake_github
+    template, number = pull_request(gh, tmp_path)
+    outcome = pipeline_job(gh, template, monkeypatch, key="train/a", acc="0.9", number=number,
+                           store=shared_store(ReadOnly()))  # fmt: skip
+    assert outcome.exit_code == 0
+    [comment] = gh.issue_comments(gh.repo, number)
+    assert marker("train/a") in comment["body"] and group_marker("models") not in comment["body"]
+    assert ("group 'models': results store: the token cannot write branch 'cml-assets'; this job posts its own "
+            "report comment") in capsys.readouterr().out  # fmt: skip
