@@ -12,7 +12,7 @@ import pytest
 
 from cml_action.errors import CmlError
 from cml_action.forges.base import CommentRequest, Limits, Published, Target, Traits
-from cml_action.group_publish import MAX_ROUNDS, GroupJob, publish_group
+from cml_action.group_publish import MAX_ROUNDS, PENDING_WAITS, GroupJob, publish_group
 from cml_action.report.group import GroupComment, render_group
 from cml_action.store.branch import MemoryBranch
 from cml_action.store.model import StoredRun
@@ -117,27 +117,59 @@ def test_a_job_whose_stale_write_lands_last_renders_again_with_the_later_member(
     view_a = store.join_group("models", member("a"))  # a joins first and is slow to write
     job(store, forge, member("b"), warnings)  # b joins and publishes meanwhile: the comment has a and b
     publish_group(store, forge, JOB, view_a, warn=warnings.append)  # a's first write has only a
-    assert forge.log == ["create 101", "create 102", "delete 102", "edit 101", "edit 101"]
+    assert forge.log == ["create 101", "edit 101"]  # a found no comment named when it joined: b's, once named
     [(_, body)] = forge.comments.items()
     body = without_nonce(body)
     assert body == expected(store) and "report of a" in body and "report of b" in body
 
 
-def test_jobs_that_all_find_no_comment_create_several_and_the_losers_delete_theirs() -> None:
-    store, forge, warnings = ResultStore(MemoryBranch()), CommentForge(), []
+def test_jobs_that_all_find_no_comment_create_one_between_them() -> None:
+    store, forge, warnings = ResultStore(MemoryBranch()), CommentForge(jitter=0.002), []
     barrier = threading.Barrier(JOBS)
-    created = forge.post_comment
 
-    def create_together(request: CommentRequest) -> Published:
-        barrier.wait(timeout=10)  # every job has joined and found no comment before any creates one
-        return created(request)
+    def together(run: StoredRun) -> None:
+        view = store.join_group("models", run)
+        barrier.wait(timeout=10)  # every job has joined, and found no comment, before any writes
+        publish_group(store, forge, JOB, view, warn=warnings.append)
 
-    forge.post_comment = create_together  # type: ignore[method-assign]
-    run_jobs(store, forge, [member(f"model-{n}") for n in range(JOBS)], warnings)
-    assert sum(line.startswith("create") for line in forge.log) == JOBS
-    assert sum(line.startswith("delete") for line in forge.log) == JOBS - 1
+    run_at_once(together, [member(f"model-{n}") for n in range(JOBS)])
+    assert [line for line in forge.log if not line.startswith("edit")] == ["create 101"]  # one notification
     [(winner, body)] = forge.comments.items()
     assert store.group("models", SHA).comment_id == str(winner) and without_nonce(body) == expected(store)
+
+
+def test_a_job_whose_creator_seems_gone_takes_over_after_waiting_and_the_late_creator_gives_way() -> None:
+    store, forge, warnings = ResultStore(MemoryBranch()), CommentForge(), []
+    create = forge.post_comment
+    waits: list[float] = []
+
+    def slow_create(request: CommentRequest) -> Published:
+        # While this job (it reserved the creation) is stuck creating, another job gives up waiting for it.
+        forge.post_comment = create  # type: ignore[method-assign]
+        other = store.join_group("models", member("model-1"))
+        publish_group(store, forge, JOB, other, warn=warnings.append, sleep=waits.append)
+        return create(request)
+
+    forge.post_comment = slow_create  # type: ignore[method-assign]
+    publish_group(store, forge, JOB, store.join_group("models", member("model-0")), warn=warnings.append)
+    assert waits == list(PENDING_WAITS)  # one read of the group after each wait, then it created the comment
+    # The late creator's comment is deleted at once; it edits the one named in the store instead.
+    assert forge.log == ["create 101", "create 102", "delete 102", "edit 101"]
+    [(_, body)] = forge.comments.items()
+    assert without_nonce(body) == expected(store) and store.group("models", SHA).comment_id == "101"
+
+
+def test_a_create_that_fails_for_good_releases_the_reservation() -> None:
+    store, forge = ResultStore(MemoryBranch()), CommentForge()
+
+    def refused(request: CommentRequest) -> Published:
+        raise CmlError("comment: GitHub answered 403 Resource not accessible by integration")
+
+    forge.post_comment = refused  # type: ignore[method-assign]
+    view = store.join_group("models", member("model-0"))
+    with pytest.raises(CmlError, match="403"):
+        publish_group(store, forge, JOB, view, warn=lambda _: None)
+    assert store.group("models", SHA).comment_id == ""  # the next job creates at once instead of waiting
 
 
 def test_a_rerun_of_one_job_replaces_only_its_own_section() -> None:
