@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from cml_action.context import RunContext
 from cml_action.errors import CmlError, PublishError
@@ -50,7 +50,6 @@ from cml_action.surface import current
 # check-run output.summary "Maximum length: 65535 characters".
 COMMENT_LIMIT = 65536
 CHECK_SUMMARY_LIMIT = 65535
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ class GitHubForge:
     def _call(self, verb: str, path: str, body: Any = None) -> Any:
         return self._github().request(verb, self._api + path, body=body)
 
-    def _guard(self, what: str, action: Callable[[], _T]) -> _T:
+    def _guard(self, what: str, action: Callable[[], Published]) -> Published:
         try:
             return action()
         except RestError as exc:
@@ -184,15 +183,18 @@ class GitHubForge:
         return self._published(self._create_converged(place, request), place)
 
     def edit_comment(self, request: CommentRequest, comment_id: str) -> Published | None:
-        def edit() -> Published | None:
+        try:
             place = self._resolve(request)
             edited = self._update(place, {"id": comment_id}, request.body)
-            return None if edited is None else self._published(edited, place)
-
-        return self._guard("comment", edit)
+        except RestError as exc:
+            raise PublishError(describe(exc, "comment", self._ctx.repo)) from None
+        return None if edited is None else self._published(edited, place)
 
     def delete_comment(self, request: CommentRequest, comment_id: str) -> None:
-        self._guard("comment", lambda: self._delete(self._resolve(request), {"id": comment_id}))
+        try:
+            self._delete(self._resolve(request), {"id": comment_id})
+        except RestError as exc:
+            raise PublishError(describe(exc, "comment", self._ctx.repo)) from None
 
     def _resolve(self, request: CommentRequest) -> _Place:
         target = request.target
