@@ -121,7 +121,8 @@ def test_eight_gitlab_jobs_in_one_group_leave_one_note_with_eight_sections(gl: F
         computed_metrics(workspace, index)
         env = {"PATH": os.environ["PATH"], "HOME": str(workspace.parent)} | predefined(gl, first, mr=True)
         env |= template_variables({**GROUP_INPUTS, "key": f"report/model-{index}"})
-        env |= {"CI_PROJECT_DIR": str(workspace), "CML_TOKEN": gl.project_token}
+        # The store branch starts from the default branch (the fake knows its commits, not the clone's).
+        env |= {"CI_PROJECT_DIR": str(workspace), "CML_TOKEN": gl.project_token, "CI_DEFAULT_BRANCH": "main"}
         env = with_store({k: v for k, v in env.items() if v}, GitLabForge, tmp_path / "store")
         return Job([sys.executable, str(ENTRYPOINT)], env, workspace)
 
