@@ -142,7 +142,7 @@ def publish(run: Run) -> Outcome:
     report = compose(parts, shown, urls, key=key, ctx=ctx, baseline=run.baseline, local_dir=run.options.output_dir)
     hint = _full_report_hint(ctx, writer.path)
     composed = Composed(report, marker_for(key), key, run.target, published, hint, gate_verdict(parts))
-    comment, check, failures = _post(settings, ctx, run.forge, composed)
+    comment, check, failures = _post(settings, ctx, run.forge, composed, run)
     _set_publish_outputs(comment, check)
     _record(run, report, check)
     if image_failure:
@@ -193,8 +193,8 @@ def _left_out_warning(images: list[PreparedImage]) -> str:
     return f"images {names} left out: they could not be published (see the job log); the report file keeps them"
 
 
-def _post(settings: Settings, ctx: RunContext, forge: Forge,
-          composed: Composed) -> tuple[Published | None, Published | None, list[str]]:  # fmt: skip
+def _post(settings: Settings, ctx: RunContext, forge: Forge, composed: Composed,
+          run: Run) -> tuple[Published | None, Published | None, list[str]]:  # fmt: skip
     """Post each channel on its own; a failure is collected, never stops the other channel."""
     failures: list[str] = []
     check = comment = None
@@ -205,7 +205,11 @@ def _post(settings: Settings, ctx: RunContext, forge: Forge,
             failures.append(str(exc))
     if wants_note(settings, ctx):
         try:
-            comment = _post_comment(settings, ctx, forge, composed)
+            if settings.group:  # the group's one comment; None when this job posts its own instead
+                from cml_action.group_publish import post_group_comment
+
+                comment = post_group_comment(run, composed, check)
+            comment = comment or _post_comment(settings, ctx, forge, composed)
         except CmlError as exc:
             failures.append(str(exc))
     return comment, check, failures

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
 from cml_action.forges.base import CommentRequest, Target
 from tests.fakes.gitlab import FakeGitLab
+
+T = TypeVar("T")
 
 
 class FakeClock:
@@ -33,3 +38,34 @@ def comment(body: str, target: Target | None = None, mode: str = "update", marke
 
 def discussions_path(gl: FakeGitLab) -> str:
     return f"/projects/42/repository/commits/{gl.head_sha}/discussions"
+
+
+def without_nonce(body: str) -> str:
+    """A group comment's body without the line that made its create unique (group_publish._with_nonce)."""
+    import re
+
+    return re.sub(r"<!-- cml-action:created=[0-9a-f]+ -->\n", "", body)
+
+
+def run_at_once(work: Callable[[T], object], items: Iterable[T], *, jitter: float = 0.0) -> None:
+    """`work(item)` for each item in its own thread, all started together, each after a random delay up to
+    `jitter` seconds (jobs of a matrix); fails with every error a thread raised."""
+    import random
+    import threading
+    import time
+
+    failures: list[BaseException] = []
+
+    def one(item: T) -> None:
+        time.sleep(random.uniform(0, jitter))
+        try:
+            work(item)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures

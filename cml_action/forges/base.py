@@ -148,6 +148,18 @@ class ChecksTargets(Protocol):
 
 
 @runtime_checkable
+class EditsComments(Protocol):
+    """An ability (GitHub, GitLab): edit or delete one comment by its id, at the place `request.target` names.
+    A group's comment (cml_action/group_publish.py) is found by the id the store holds, not by a search."""
+
+    def edit_comment(self, request: CommentRequest, comment_id: str) -> Published | None:
+        """Replace the comment's body with `request.body`; None when the comment no longer exists."""
+
+    def delete_comment(self, request: CommentRequest, comment_id: str) -> None:
+        """Delete the comment (one already gone is not an error)."""
+
+
+@runtime_checkable
 class KeepsResults(Protocol):
     """An ability (GitHub, GitLab, local): the branch that holds the results store (docs/store.md), which is the
     assets branch. Built without a request; reads work with a read-only token, writes raise CmlError."""

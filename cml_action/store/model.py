@@ -35,6 +35,7 @@ class StoredRun:
     gates: str = ""  # the gates' verdict in a few words ("1 gate tripped"); "" without gates
     blocking: bool = False  # the gates failed (a group's summary marks the job)
     check_url: str = ""
+    baseline_metrics: FlatValues = field(default_factory=dict)  # the baseline's values (a group's summary)
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, **{name: getattr(self, name) for name in _RUN_FIELDS}}
@@ -58,6 +59,7 @@ class StoredRun:
             gates=_text(fields, "gates"),
             blocking=fields.get("blocking") is True,
             check_url=_text(fields, "check_url"),
+            baseline_metrics=_flat_values(fields, "baseline_metrics"),
         )
 
     def entry(self) -> IndexEntry:
@@ -65,7 +67,7 @@ class StoredRun:
 
 
 _RUN_FIELDS = ("key", "head_sha", "time", "branch", "event", "pr_number", "run_id", "run_url", "metrics", "params",
-               "plots", "section", "gates", "blocking", "check_url")  # fmt: skip
+               "plots", "section", "gates", "blocking", "check_url", "baseline_metrics")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,11 @@ class ResultStore:
         return self._update_group(group, run.head_sha, f"join {run.key}", lambda doc: replace(
             doc, members={**doc.members, run.key: run}))  # fmt: skip
 
-    def claim_group_comment(self, group: str, head_sha: str, comment_id: str) -> GroupView:
-        """Name the group's comment, unless another job named one first: the returned view says which won."""
-        return self._update_group(group, head_sha, "comment", lambda doc: doc if doc.comment_id else replace(
-            doc, comment_id=comment_id))  # fmt: skip
+    def claim_group_comment(self, group: str, head_sha: str, comment_id: str, *, replacing: str = "") -> GroupView:
+        """Name the group's comment, unless another job named one first: the returned view says which won.
+        `replacing`: the named comment is gone (deleted by hand), so it may be replaced, once, by the first job."""
+        return self._update_group(group, head_sha, "comment", lambda doc: doc if doc.comment_id not in (
+            "", replacing) else replace(doc, comment_id=comment_id))  # fmt: skip
 
     def _update_group(self, group: str, head_sha: str, what: str, edit: Callable[[GroupDoc], GroupDoc]) -> GroupView:
         path = layout.group_path(group, head_sha)

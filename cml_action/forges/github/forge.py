@@ -191,6 +191,20 @@ class GitHubForge:
                 return self._published(self._keep_newest(place, updated, ours), place)
         return self._published(self._create_converged(place, request), place)
 
+    def edit_comment(self, request: CommentRequest, comment_id: str) -> Published | None:
+        try:
+            place = self._resolve(request)
+            edited = self._update(place, {"id": comment_id}, request.body)
+        except RestError as exc:
+            raise PublishError(describe(exc, "comment", self._ctx.repo)) from None
+        return None if edited is None else self._published(edited, place)
+
+    def delete_comment(self, request: CommentRequest, comment_id: str) -> None:
+        try:
+            self._delete(self._resolve(request), {"id": comment_id})
+        except RestError as exc:
+            raise PublishError(describe(exc, "comment", self._ctx.repo)) from None
+
     def _resolve(self, request: CommentRequest) -> _Place:
         target = request.target
         if target.kind == "issue":
