@@ -28,7 +28,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 from uuid import uuid4
 
@@ -37,12 +36,11 @@ from cml_action.errors import CmlError
 from cml_action.forges.base import CommentRequest, EditsComments, Forge, Published, Target
 from cml_action.report.group import GroupComment, group_marker, render_group
 from cml_action.report.limits import Unit
-from cml_action.store.model import Scalar, StoredRun
+from cml_action.store.model import StoredRun
 from cml_action.store.records import GroupView, ResultStore
 
 if TYPE_CHECKING:
     from cml_action.publish import Composed, Run
-    from cml_action.report.diff import MetricsDiff
 
 MAX_ROUNDS = 10  # each round follows members that joined while this job wrote; a matrix settles in a few
 
@@ -179,37 +177,21 @@ def _with_nonce(body: str) -> str:
     return f"{head}\n<!-- cml-action:created={uuid4().hex} -->\n{marker}\n"
 
 
-# --- the job's member document (the lead unifies this with cml_action/recording.py) ---
+# --- the job's member document ---
 
 
 def group_member(run: Run, composed: Composed, check: Published | None) -> StoredRun:
-    """This job's run as its group shows it: its report as its own comment would show it (fitted to the forge's
-    limit, so the stored section stays bounded) without the heading (the group has its own), its metrics and the
-    baseline's, its gates and links."""
+    """This job's run as its group shows it: what recording stores (recording.py), with its report as its own
+    comment would show it (fitted to the forge's limit, so the stored section stays bounded) without the heading
+    (the group has its own), the baseline's metrics, and no plot rows (the group renders none)."""
+    from cml_action.recording import current_values, stored_run
     from cml_action.report.limits import fit_report
 
-    ctx, verdict, limits = run.ctx, composed.verdict, run.forge.limits
+    limits = run.forge.limits
     report = fit_report(replace(composed.report, key=None), limits.comment, unit=limits.unit,
                         full_report_hint=composed.full_report_hint)  # fmt: skip
-    section = report.partition("\n\n")[2]
-    new, old = _sides(run.parts.metrics_diff)
-    member = StoredRun(key=composed.key, head_sha=ctx.head_sha, time=_now(), branch=ctx.branch, event=ctx.event,
-                       pr_number=ctx.pr_number, run_id=ctx.run_id, run_url=ctx.run_url, metrics=new, section=section,
-                       gates=verdict.summary, blocking=verdict.blocking, check_url=check.url if check else "",
-                       baseline_metrics=old)  # fmt: skip
+    member = replace(stored_run(run, composed.report, check), key=composed.key, plots={},
+                     section=report.partition("\n\n")[2],
+                     baseline_metrics=current_values(run.parts.metrics_diff, baseline=True))  # fmt: skip
     # As the store reads it back, so that "the members I rendered" compares equal to what a re-read returns.
     return StoredRun.from_json(json.loads(json.dumps(member.to_json())))
-
-
-def _sides(diff: MetricsDiff | None) -> tuple[dict[str, dict[str, Scalar]], dict[str, dict[str, Scalar]]]:
-    new: dict[str, dict[str, Scalar]] = {}
-    old: dict[str, dict[str, Scalar]] = {}
-    for row in diff.rows if diff else ():
-        for side, value in ((new, row.new), (old, row.old)):
-            if isinstance(value, (str, int, float, bool)):
-                side.setdefault(row.path, {})[row.metric] = value
-    return new, old
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

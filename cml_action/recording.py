@@ -111,13 +111,14 @@ def section_markdown(report: ReportParts) -> str:
     return body.partition("\n\n")[2].strip("\n")
 
 
-def current_values(diff: MetricsDiff | None) -> dict[str, dict[str, Scalar]]:
-    """This run's side of a table (file -> flat name -> value), as JSON holds it: scalars only, a non-finite number
-    as its text ('nan', 'inf'), which JSON has not; a metric missing in this run is left out."""
+def current_values(diff: MetricsDiff | None, *, baseline: bool = False) -> dict[str, dict[str, Scalar]]:
+    """This run's side of a table (or the baseline's) as file -> flat name -> value, as JSON holds it: scalars
+    only, a non-finite number as its text ('nan', 'inf'), which JSON has not; a metric missing there is left out."""
     values: dict[str, dict[str, Scalar]] = {}
     for row in diff.rows if diff else ():
-        if row.new is not None and _is_scalar(row.new):
-            values.setdefault(row.path, {})[row.metric] = _scalar(row.new)
+        value = row.old if baseline else row.new
+        if value is not None and _is_scalar(value):
+            values.setdefault(row.path, {})[row.metric] = _scalar(value)
     return values
 
 
