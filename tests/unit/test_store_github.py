@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from cml_action.store.model import StoredRun
 from cml_action.store.records import ResultStore
 from tests.e2e.github_support import calls, context
 from tests.fakes.github import FakeGitHub
-from tests.forge_support import FakeClock
+from tests.forge_support import FakeClock, run_at_once
 
 BRANCH = "cml-assets"
 KEY = "cml/report"
@@ -136,20 +135,7 @@ def test_eight_writers_at_once_with_502s_and_lost_answers_lose_and_duplicate_not
     gh.faults.add("POST", r"/git/commits$", "status", status=502, times=2, after=1)
     gh.faults.add("GET", r"/contents/", "status", status=502, times=2)
     shas = [sha(n) for n in range(1, 9)]
-    errors: list[BaseException] = []
-
-    def job(head: str) -> None:
-        try:
-            ResultStore(fast_branch(gh)).record(run(head), "main")
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=job, args=(head,)) for head in shas]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(lambda head: ResultStore(fast_branch(gh)).record(run(head), "main"), shas)
     assert sorted(index_shas(gh)) == sorted([sha(99), *shas])
     # One commit per record: a lost answer to a ref update was found landed, not committed again.
     assert sorted(store_commits(gh)[1:]) == sorted(f"cml-action: record {KEY} at {head[:7]}" for head in shas)
