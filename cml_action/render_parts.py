@@ -101,7 +101,7 @@ def build_parts(settings: Settings, ctx: RunContext, baseline: Baseline, rules: 
         later = pool.submit(_own_parts, settings.title, files_changed)
         drawn = Parts(title=settings.title)
         if settings.plots:
-            _section(drawn, "plots", lambda: _add_plots(settings, ctx, baseline, media, drawn, scratch))
+            _section(drawn, "plots", lambda: _add_plots(settings, ctx, baseline, media, drawn, scratch, stored))
         for built in [*(future.result() for future in pending), drawn, later.result()]:
             _merge(parts, built)
     if stored and stored.warning:
@@ -251,11 +251,12 @@ def _trend_columns(store: RunStore | None, ctx: RunContext, diff: MetricsDiff, p
 
 
 def _add_plots(settings: Settings, ctx: RunContext, baseline: Baseline, media: MediaSet, parts: Parts,
-               scratch: Path) -> None:  # fmt: skip
+               scratch: Path, stored: StoredBaselines | None = None) -> None:  # fmt: skip
     from cml_action.plots import draw_plots
 
+    stored_rows = stored.plot_rows if stored else None
     drawn = draw_plots(ctx.workspace, settings.plots, baseline.sha, scratch / "plots",
-                       precision=settings.metrics_precision)  # fmt: skip
+                       precision=settings.metrics_precision, stored_rows=stored_rows)  # fmt: skip
     _add_charts(drawn.charts, "plots", settings, media, parts, scratch)
     parts.warnings.extend(drawn.notes)
     parts.pairs_baseline = drawn.baseline_label

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from cml_action import gitrepo
 from cml_action.errors import CmlError
-from cml_action.store.model import FlatValues, IndexEntry, StoredRun
+from cml_action.store.model import FlatValues, IndexEntry, Scalar, StoredRun
 from cml_action.store.session import RunStore
 
 if TYPE_CHECKING:
@@ -69,6 +69,11 @@ class StoredBaselines:
     def params(self) -> FlatValues | None:
         found = self.find()
         return found.run.params if found else None
+
+    def plot_rows(self, file: str) -> list[dict[str, Scalar]] | None:
+        """A plot data file's rows as the stored baseline run recorded them (None: not recorded)."""
+        found = self.find()
+        return found.run.plots.get(file) if found else None
 
     def source_line(self, files: tuple[str, ...]) -> str:
         """The line under a table saying which stored run its baseline values came from ("" when none did)."""

@@ -5,6 +5,7 @@ DVC's to draw (DVC outputs, templates we do not reproduce, images) are routed by
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,16 @@ _GLOB_CHARS = frozenset("*?[")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 
 
+StoredRows = Callable[[str], Sequence[Mapping[str, Any]] | None]
+
+
 @dataclass(frozen=True)
 class PlotOptions:
     precision: int = 5
     scale: float = render.DEFAULT_SCALE
+    # A data file's rows from the results store's baseline run (docs/store.md), asked only when git has no such
+    # file at the baseline (data computed in CI, never committed); None: no store.
+    stored_rows: StoredRows | None = None
 
 
 def _data_files_under(workspace: Path, folder: str) -> list[str]:
@@ -140,6 +147,11 @@ def _series_for_file(plot: PlotDef, file: str, current: data.Table | None, basel
     return found
 
 
+def _stored_baseline(file: str, options: PlotOptions) -> data.Table | None:
+    rows = options.stored_rows(file) if options.stored_rows else None
+    return data.table_from_rows(rows) if rows else None
+
+
 def own_chart(workspace: Path, plot: PlotDef, baseline_rev: str | None, options: PlotOptions,
               notes: list[str]) -> tuple[dict[str, Any], str]:  # fmt: skip
     """Our Vega-Lite spec for git-tracked data, and its alt text."""
@@ -148,6 +160,11 @@ def own_chart(workspace: Path, plot: PlotDef, baseline_rev: str | None, options:
     for file in plot.files:
         current = data.read_current(workspace, file)
         baseline = data.read_baseline(workspace, baseline_rev, file) if baseline_rev else None
+        stored = _stored_baseline(file, options) if baseline_rev and baseline is None else None
+        if baseline_rev and stored is not None:
+            baseline = stored
+            notes.append(f"plot '{plot.id}': the baseline of {file} is the results store's (docs/store.md): git has "
+                         f"no such file at {short_rev(baseline_rev)}")  # fmt: skip
         if current is None and baseline is None:
             notes.append(f"plot '{plot.id}': {file} is neither in the working tree nor at the baseline")
             continue

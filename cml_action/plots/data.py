@@ -87,6 +87,11 @@ def _structured(document: Any) -> Table:
     return Table(tuple(columns), tuple(rows))
 
 
+def table_from_rows(rows: Sequence[Mapping[str, Any]]) -> Table:
+    """A table from rows kept in the results store (the working tree's rows of an earlier run)."""
+    return _structured(list(rows))
+
+
 def parse_table(name: str, text: str) -> Table:
     """Parse plot data by file extension; raises CmlError naming the file when it cannot be read."""
     suffix = PurePosixPath(name).suffix.lower()

@@ -17,6 +17,7 @@ from cml_action.dvc import project
 from cml_action.dvc.project import PlotDef
 from cml_action.errors import CmlError
 from cml_action.plots import collect, data, dvc_spec, render, spec
+from cml_action.plots.collect import StoredRows
 from cml_action.plots.dvc_batch import DvcAnswer, ask_dvc
 from cml_action.plots.labels import CURRENT_LABEL, WORKSPACE_REV, short_rev
 
@@ -125,11 +126,13 @@ def _without_dvc(workspace: Path, plot: PlotDef, baseline_rev: str | None, optio
 
 
 def draw_plots(workspace: Path, entries: Sequence[str], baseline_rev: str | None, out_dir: Path, *,
-               precision: int = 5, scale: float = render.DEFAULT_SCALE) -> DrawnPlots:  # fmt: skip
-    """Every `plots` entry drawn into out_dir; bad entries (InputError) fail before anything is drawn."""
+               precision: int = 5, scale: float = render.DEFAULT_SCALE,
+               stored_rows: StoredRows | None = None) -> DrawnPlots:  # fmt: skip
+    """Every `plots` entry drawn into out_dir; bad entries (InputError) fail before anything is drawn.
+    `stored_rows` gives a data file's baseline rows from the results store where git has none."""
     from cml_action.dvc.runner import find_dvc
 
-    options = collect.PlotOptions(precision=precision, scale=scale)
+    options = collect.PlotOptions(precision=precision, scale=scale, stored_rows=stored_rows)
     plots = [plot for entry in entries for plot in collect.resolve_plots(workspace, entry)]
     out_dir.mkdir(parents=True, exist_ok=True)
     dvc_indexes = _dvc_draws(workspace, plots)

@@ -252,6 +252,31 @@ def test_a_run_records_its_plot_data_rows(repo: Path, branch: MemoryBranch) -> N
     assert recorded.params == {} and recorded.event == "push" and recorded.run_url == "https://ci.example/runs/5"
 
 
+def test_plot_data_computed_in_ci_gets_its_baseline_from_the_store_too(
+    repo: Path, branch: MemoryBranch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cml_action.plots import render
+
+    (repo / ".gitignore").write_text("metrics.json\nout/\nloss.csv\n", encoding="utf-8")
+    base = git(repo, "rev-parse", "HEAD")
+    metrics(repo, 0.9)
+    (repo / "loss.csv").write_text("step,loss\n0,0.777\n1,0.555\n", encoding="utf-8")
+    run(repo, run_id="41", plots="loss.csv")  # main records the curve
+    feature_branch(repo)
+    metrics(repo, 0.91)
+    (repo / "loss.csv").write_text("step,loss\n0,0.6\n1,0.3\n", encoding="utf-8")
+    specs: list[str] = []
+    real = render.vegalite_png
+    monkeypatch.setattr(render, "vegalite_png", lambda spec, **kw: specs.append(json.dumps(spec)) or real(spec, **kw))
+    run(repo, pr=13, base=base, plots="loss.csv")
+    [spec] = specs
+    # Both curves in the chart: this run's and, as the baseline, main's stored one (git never had loss.csv).
+    assert all(value in spec for value in ("0.777", "0.555", "0.6", "0.3"))
+    body = report(repo)
+    assert "the baseline of loss.csv is the results store's" in body
+    assert "did not exist at the baseline" not in body
+
+
 def test_params_generated_in_ci_get_their_baseline_from_the_store_too(repo: Path, branch: MemoryBranch) -> None:
     (repo / ".gitignore").write_text("metrics.json\nout/\nparams.yaml\n", encoding="utf-8")
     base = git(repo, "rev-parse", "HEAD")
