@@ -3,8 +3,8 @@
 Against the fake GitHub and the fake GitLab (loopback, so the times are the client's and the fake's work, not a
 network's) and the local forge's git branch: the first record (the branch is created), a record on an existing
 branch, a read of an index and of a run document; then 8 writers at once (threads) recording on one branch.
-Writes are not paced here (`write_interval` 0); on GitHub the action spaces content writes 1 s apart, so a record's
-tree, commit and ref update add about 2 s of waiting there.
+Writes are not paced here (`write_interval` 0); on GitHub the action spaces content writes 1 s apart, and of a
+record's writes only the ref update is paced, so a record adds at most 1 s of waiting there.
 
 Run: .venv/bin/python benchmarks/bench_store.py [--repeat 20]
 """

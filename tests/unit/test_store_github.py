@@ -181,3 +181,18 @@ def test_the_store_refuses_the_default_branch_before_any_request(fake_github: Fa
     with pytest.raises(CmlError, match="assets-branch"):
         github.results_branch()
     assert gh.requests == []
+
+
+def test_a_record_waits_once_for_githubs_write_pacing_only_before_the_ref_moves(fake_github: FakeGitHub) -> None:
+    # GitHub asks >= 1 s between content writes: the tree and the commit are objects nobody sees until the ref
+    # moves, so only the ref update (right after another write, as after the report's comment) waits.
+    gh, clock = fake_github, FakeClock()
+    ctx = context(gh, token=gh.app_token, default_branch="main")
+    github = GitHubForge(ctx, ForgeOptions(write_interval=1.0, timeout=5.0), sleep=clock.sleep, clock=clock)
+    store = ResultStore(github.results_branch())
+    store.record(run(sha(1)), "main")  # creates the branch: its first write waits for nothing
+    assert clock.sleeps == []
+    store.record(run(sha(2)), "main")  # no time passed since the last write (the fake clock stands still)
+    assert clock.sleeps == [pytest.approx(1.0)]
+    assert [c for c in calls(gh) if not c.startswith("GET")][-3:] == [
+        "POST /git/trees", "POST /git/commits", "PATCH /git/refs/heads/cml-assets"]  # fmt: skip
