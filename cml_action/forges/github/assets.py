@@ -16,6 +16,7 @@ from typing import Any
 
 from cml_action.forges.base import PreparedImage
 from cml_action.forges.github.branch import BLOB_MODE, BranchTip, BranchWriter
+from cml_action.forges.github.rest import sha_in
 
 ASSET_ROOT = "cml"
 
@@ -40,7 +41,7 @@ class AssetPublisher:
                 self._writer.what,
                 lambda: self._writer.request("POST", "/git/blobs", body={"content": content, "encoding": "base64"}),
             )
-            self._blobs[path] = created["sha"]
+            self._blobs[path] = sha_in(created, "sha")
         return self._blobs[path]
 
     def publish(self, images: Sequence[PreparedImage]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cml_action.forges import retry
-from cml_action.forges.github.rest import ApiError, GitHubRest
+from cml_action.forges.github.rest import ApiError, GitHubRest, sha_in
 from cml_action.forges.retry import LostRaces, Retrier
 
 BLOB_MODE = "100644"
@@ -122,11 +122,13 @@ class BranchWriter:
                 if exc.status == 404:
                     return None
                 raise
-            commit = ref["object"]["sha"]
+            commit = sha_in(ref, "object", "sha")
             # The trees endpoint takes a commit sha too ("tree_sha: the SHA1 value or ref name of the tree").
             tree = self.request("GET", f"/git/trees/{commit}", query={"recursive": 1})
-            blobs = {entry["path"]: entry["sha"] for entry in tree.get("tree", []) if entry.get("type") == "blob"}
-            return BranchTip(commit=commit, tree=tree["sha"], blobs=blobs)
+            entries = tree.get("tree") if isinstance(tree, dict) else None
+            blobs = {str(entry.get("path")): str(entry.get("sha")) for entry in entries or []
+                     if isinstance(entry, dict) and entry.get("type") == "blob"}  # fmt: skip
+            return BranchTip(commit=commit, tree=sha_in(tree, "sha"), blobs=blobs)
 
         return self.retrier.read(self.what, read)
 
@@ -138,7 +140,7 @@ class BranchWriter:
             if exc.status in (404, 409, 422):
                 return None
             raise
-        return BranchTip(commit=str(found["sha"]), tree=str(found["commit"]["tree"]["sha"]))
+        return BranchTip(commit=sha_in(found, "sha"), tree=sha_in(found, "commit", "tree", "sha"))
 
     def write(self, build: Build, *, recursive: bool) -> tuple[BranchTip | None, str | None]:
         """Build on the tip and swap the ref, rebuilding on each new tip until it lands or the budget is spent.
@@ -166,9 +168,10 @@ class BranchWriter:
         # content-addressed (the same sha), a second commit object stays unreferenced. Pacing them cost every
         # record and every image publish 2 s of waiting on GitHub.
         tree = self.retrier.read(self.what, lambda: self.request("POST", "/git/trees", body=tree_body))
-        commit_body = {"message": message, "tree": tree["sha"], "parents": [tip.commit] if tip is not None else []}
+        commit_body = {"message": message, "tree": sha_in(tree, "sha"),
+                       "parents": [tip.commit] if tip is not None else []}  # fmt: skip
         commit = self.retrier.read(self.what, lambda: self.request("POST", "/git/commits", body=commit_body))
-        return str(commit["sha"])
+        return sha_in(commit, "sha")
 
     def landed(self, commit: str) -> bool:
         """Whether `commit` is on the branch (one request: its newest commits)."""

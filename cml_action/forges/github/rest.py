@@ -76,6 +76,21 @@ class NotJson(RestError):
     """A success status with a body that is not JSON (an SSO or captive proxy page): retrying cannot help."""
 
 
+class NotGitHubShape(RestError):
+    """JSON, but not the shape GitHub's API answers (a proxy or another server at the API URL)."""
+
+
+def sha_in(answer: Any, *path: str) -> str:
+    """The sha at `path` in a Git Data answer (`sha_in(ref, "object", "sha")`); NotGitHubShape when it is not there,
+    so every caller reports a foreign answer the same way instead of failing on an index."""
+    found = answer
+    for key in path:
+        found = found.get(key) if isinstance(found, dict) else None
+    if not isinstance(found, str) or not found:
+        raise NotGitHubShape(f"the answer has no {'.'.join(path)} (check GITHUB_API_URL)")
+    return found
+
+
 class GitHubRest:
     """JSON requests to one GitHub API base (`https://api.github.com`, or `https://ghe.example/api/v3`)."""
 

@@ -15,13 +15,14 @@ reads (a record: 5), and all of them again per lost race.
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from cml_action.errors import PublishError
 from cml_action.forges.github.branch import BLOB_MODE, BranchTip, BranchWriter
-from cml_action.forges.github.rest import ApiError, RestError
+from cml_action.forges.github.rest import ApiError, NotGitHubShape, RestError, sha_in
 from cml_action.store.branch import Change, Read
 
 T = TypeVar("T")
@@ -69,9 +70,8 @@ class GitHubStoreBranch:
             if not isinstance(found, Mapping) or found.get("type") != "file":
                 return None  # a folder or a link where a document should be: not ours, reads as absent
             if found.get("encoding") == "base64":
-                return base64.b64decode(str(found.get("content") or ""))
-            blob = writer.request("GET", f"/git/blobs/{found['sha']}")
-            return base64.b64decode(str(blob.get("content") or ""))
+                return _decoded(found)
+            return _decoded(writer.request("GET", f"/git/blobs/{sha_in(found, 'sha')}"))
 
         return writer.retrier.read(writer.what, fetch)
 
@@ -83,15 +83,19 @@ class GitHubStoreBranch:
             body = {"content": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
             blob = self._writer.retrier.read(self._writer.what, lambda: self._writer.request(
                 "POST", "/git/blobs", body=body))  # fmt: skip
-            return entry | {"sha": blob["sha"]}
+            return entry | {"sha": sha_in(blob, "sha")}
 
     def _guard(self, call: Callable[[], T]) -> T:
         try:
             return call()
         except RestError as exc:
             raise PublishError(self._describe(exc)) from None
-        except (KeyError, TypeError, IndexError, ValueError) as exc:
-            # A proxy or server in front of the API answering with another shape (a list, a missing `sha`): a
-            # publish error naming it, never an internal error (the report is already posted).
-            raise PublishError(f"the results store's branch '{self._writer.branch}' gave an answer that is not "
-                               f"GitHub's ({type(exc).__name__}: {exc}); check GITHUB_API_URL") from None  # fmt: skip
+
+
+def _decoded(answer: object) -> bytes:
+    """The base64 `content` of a contents or blob answer."""
+    content = answer.get("content") if isinstance(answer, Mapping) else None
+    try:
+        return base64.b64decode(str(content or ""))
+    except binascii.Error:
+        raise NotGitHubShape("the answer's content is not base64 (check GITHUB_API_URL)") from None
