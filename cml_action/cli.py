@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from cml_action import workflow
 from cml_action.errors import CmlError
-from cml_action.redact import add_secret, redact
+from cml_action.redact import add_secret
 from cml_action.surface import ACTION, COMMAND_LINE, Surface, using
 
 EXIT_ERROR = 1
@@ -37,7 +37,7 @@ def guarded(run: Callable[[], int], surface: Surface = COMMAND_LINE) -> int:
     except CmlError as exc:
         # stderr: `cml-publish x.png --md >> report.md` must not append the error to the report. The runner
         # reads workflow commands from stderr as well as stdout.
-        workflow.error(redact(exc.message), file=exc.file, line=exc.line, stream=sys.stderr)
+        workflow.error(exc.message, file=exc.file, line=exc.line, stream=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         workflow.error("interrupted", stream=sys.stderr)
@@ -45,7 +45,7 @@ def guarded(run: Callable[[], int], surface: Surface = COMMAND_LINE) -> int:
     except Exception as exc:
         if os.environ.get("CML_DEBUG"):
             raise
-        message = f"internal error: {type(exc).__name__}: {redact(str(exc))} (set CML_DEBUG=1 for details)"
+        message = f"internal error: {type(exc).__name__}: {exc} (set CML_DEBUG=1 for details)"
         workflow.error(message, stream=sys.stderr)
         return EXIT_INTERNAL
 

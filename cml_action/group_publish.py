@@ -190,7 +190,7 @@ def group_member(run: Run, composed: Composed, check: Published | None) -> Store
     limits = run.forge.limits
     report = fit_report(replace(composed.report, key=None), limits.comment, unit=limits.unit,
                         full_report_hint=composed.full_report_hint)  # fmt: skip
-    member = replace(stored_run(run, composed.report, check), key=composed.key, plots={},
+    member = replace(stored_run(run, composed.report, check, with_plots=False), key=composed.key,
                      section=report.partition("\n\n")[2],
                      baseline_metrics=current_values(run.parts.metrics_diff, baseline=True))  # fmt: skip
     # As the store reads it back, so that "the members I rendered" compares equal to what a re-read returns.

@@ -32,7 +32,6 @@ from cml_action.forges.base import (
 )
 from cml_action.inputs import Settings
 from cml_action.media import MediaSet
-from cml_action.redact import redact
 from cml_action.render_parts import Parts, compose
 from cml_action.report.assemble import ReportParts
 from cml_action.runner_paths import path_for_later_steps
@@ -165,7 +164,7 @@ def _finish(run: Run, report_file: Path, comment: Published | None, check: Publi
     gate = gate_failure(run.settings, run.parts)
     lines = [*failures, *([gate] if gate else [])]
     for line in lines:
-        workflow.error(redact(line))
+        workflow.error(line)
     tripped = gate_verdict(run.parts).tripped
     return Outcome(report_file, comment, check, tripped, 1 if lines else 0, tuple(lines))
 

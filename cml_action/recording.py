@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from cml_action import workflow
 from cml_action.errors import CmlError
 from cml_action.forges.base import Published
-from cml_action.redact import redact
 from cml_action.report.assemble import ReportParts
 from cml_action.store.model import Scalar, StoredRun
 
@@ -46,10 +45,12 @@ def record_results(run: Run, report: ReportParts, check: Published | None) -> No
             run.store.store.record(stored, run.store.index_name)
             print(f"Recorded {stored.key} at {stored.head_sha[:7]} in the results store ({run.store.index_name})")
     except (CmlError, OSError) as exc:
-        workflow.warning(redact(f"results store: this run was not recorded ({exc}); the report is published as usual"))
+        workflow.warning(f"results store: this run was not recorded ({exc}); the report is published as usual")
 
 
-def stored_run(run: Run, report: ReportParts, check: Published | None, *, now: datetime | None = None) -> StoredRun:
+def stored_run(run: Run, report: ReportParts, check: Published | None, *, now: datetime | None = None,
+               with_plots: bool = True) -> StoredRun:  # fmt: skip
+    """What a run records; `with_plots=False` skips reading the plot data files (a group member keeps none)."""
     from cml_action.publish import gate_verdict
 
     ctx, parts = run.ctx, run.parts
@@ -65,7 +66,7 @@ def stored_run(run: Run, report: ReportParts, check: Published | None, *, now: d
         run_url=ctx.run_url,
         metrics=current_values(parts.metrics_diff),
         params=current_values(parts.params_diff),
-        plots=plot_rows(ctx.workspace, run.settings.plots),
+        plots=plot_rows(ctx.workspace, run.settings.plots) if with_plots else {},
         section=section_markdown(report),
         gates=verdict.summary,
         blocking=verdict.blocking,
